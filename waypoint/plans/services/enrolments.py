@@ -1,0 +1,130 @@
+"""Enrolling learners and building their plans from the programme template (R-CORE-3, R-CORE-4)."""
+
+import datetime as dt
+from typing import Any, TypedDict
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from waypoint.core.errors import Conflict, ValidationFailed
+from waypoint.people.models import Learner
+from waypoint.plans.models import Component, Review
+from waypoint.plans.services.components import TEMPLATE_FIELDS
+from waypoint.programmes.models import ComponentTemplate, ComponentType, Enrolment, Programme, ProgrammeStatus
+
+
+class EnrolmentValues(TypedDict, total=False):
+    status: str
+    start_date: dt.date
+    planned_end_date: dt.date
+    epa_period_start: dt.date | None
+    epa_period_end: dt.date | None
+
+
+def enrolment_create(
+    *,
+    learner: Learner,
+    programme: Programme,
+    start_date: dt.date,
+    planned_end_date: dt.date,
+    by: AbstractBaseUser | None,
+    status: str = ProgrammeStatus.ACTIVE,
+) -> Enrolment:
+    """Enrol a learner on a programme (and on each of its sub-programmes) and build their plans."""
+    programmes = [programme, *programme.sub_programmes.all()]
+    with transaction.atomic():
+        taken = Enrolment.objects.filter(learner=learner, programme__in=programmes).select_related("programme").first()
+        if taken is not None:
+            raise Conflict(f"{learner} is already enrolled on {taken.programme}.")
+        enrolments = [
+            Enrolment(
+                learner=learner,
+                programme=p,
+                status=status,
+                start_date=start_date,
+                planned_end_date=planned_end_date,
+                enrolled_by_id=by.pk if by else None,
+            )
+            for p in programmes
+        ]
+        for enrolment in enrolments:
+            _validate(enrolment)
+        Enrolment.objects.bulk_create(enrolments)
+        plans_create_for(Enrolment.objects.filter(learner=learner, programme__in=programmes))
+    return enrolments[0]
+
+
+def enrolment_update(*, enrolment: Enrolment, by: AbstractBaseUser, changes: EnrolmentValues) -> Enrolment:
+    unknown = set(changes) - set(EnrolmentValues.__annotations__)
+    if unknown:
+        raise ValidationFailed(f"These cannot be changed on an enrolment: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        for field, value in changes.items():
+            setattr(current, field, value)
+        _validate(current)
+        current.save()
+    return current
+
+
+def plans_create_for(enrolments: QuerySet[Enrolment]) -> int:
+    """Create every template component (and review entity) for the given enrolments, set-based.
+
+    One INSERT … SELECT for the components and one for the reviews, however many enrolments.
+    Returns the number of components created.
+    """
+    enrolment_sql, enrolment_params = enrolments.values("pk").query.sql_with_params()
+    component, template, enrolment, review = (
+        Component._meta.db_table,
+        ComponentTemplate._meta.db_table,
+        Enrolment._meta.db_table,
+        Review._meta.db_table,
+    )
+    columns = ", ".join(TEMPLATE_FIELDS)
+    template_columns = ", ".join(f"t.{c}" for c in TEMPLATE_FIELDS)
+    due = (
+        "e.start_date + t.due_offset_days"
+        if connection.vendor == "postgresql"
+        else "date(e.start_date, '+' || t.due_offset_days || ' days')"
+    )
+    now = timezone.now()
+    review_types = tuple(ComponentType.with_review())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {component} (learner_id, enrolment_id, template_id, position, status, due_date, owner_id,
+                                     marking_aid_submitted, revision, created_at, updated_at, {columns})
+            SELECT e.learner_id, e.id, t.id, t.position, 'not_started', {due}, l.tutor_id,
+                   %s, 1, %s, %s, {template_columns}
+            FROM {enrolment} e
+            JOIN {template} t ON t.programme_id = e.programme_id
+            JOIN {Learner._meta.db_table} l ON l.id = e.learner_id
+            WHERE e.id IN ({enrolment_sql})
+              AND NOT EXISTS (SELECT 1 FROM {component} c WHERE c.enrolment_id = e.id AND c.template_id = t.id)
+            """,
+            [False, now, now, *enrolment_params],
+        )
+        created = cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {review} (component_id, status, review_type, scheduled_at)
+            SELECT c.id, 'not_scheduled', c.review_type, NULL
+            FROM {component} c
+            WHERE c.enrolment_id IN ({enrolment_sql}) AND c.type IN (%s, %s)
+              AND NOT EXISTS (SELECT 1 FROM {review} r WHERE r.component_id = c.id)
+            """,
+            [*enrolment_params, *review_types],
+        )
+    return created
+
+
+def _validate(enrolment: Enrolment) -> None:
+    try:
+        enrolment.full_clean(exclude=["learner", "programme", "enrolled_by"], validate_unique=False)
+    except ValidationError as e:
+        fields: dict[str, Any] = e.message_dict
+        summary = "; ".join(f"{f.replace('_', ' ')}: {' '.join(m)}" for f, m in fields.items())
+        raise ValidationFailed(f"The enrolment was not saved. {summary}", fields=fields) from None
