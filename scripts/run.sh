@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Start Waypoint on SQLite: migrate, load demo data into an empty database, then run the
+# web server and a task worker together until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export WAYPOINT_DEBUG="${WAYPOINT_DEBUG:-1}" WAYPOINT_EMULATORS="${WAYPOINT_EMULATORS:-1}"
+waypoint=.venv/bin/waypoint
+address="${WAYPOINT_ADDRESS:-127.0.0.1:8000}"
+
+$waypoint migrate --noinput -v 0
+if [ "$($waypoint shell -c 'from waypoint.people.models import Learner; print(Learner.objects.exists())')" = "False" ]; then
+  echo "Empty database: loading demo data (${WAYPOINT_DEMO_LEARNERS:-300} learners)…"
+  $waypoint demo --learners "${WAYPOINT_DEMO_LEARNERS:-300}"
+fi
+
+trap 'trap - INT TERM EXIT; kill 0 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
+$waypoint db_worker &
+$waypoint runserver "$address" --noreload &
+sleep 2
+cat <<MSG
+
+Waypoint is running at http://$address/
+  API docs:  http://$address/api/v1/docs
+  Admin:     http://$address/admin/
+MSG
+$waypoint demo_logins
+echo "Press Ctrl-C to stop the web server and the worker."
+wait
