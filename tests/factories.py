@@ -108,3 +108,10 @@ def component(status: str = "not_started", **values: Any) -> Component:
     Component.objects.filter(pk=made.pk).update(status=status, **values)
     made.refresh_from_db()
     return made
+
+
+def api_token(user: AbstractUser, *, name: str = "test client") -> str:
+    """The clear key of a new API token for `user`."""
+    from waypoint.api.services import api_token_create
+
+    return api_token_create(user=user, name=name)[1]

@@ -24,6 +24,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class CsrfFailed(HttpError):
+    code = "csrf_failed"
+
     def __init__(self) -> None:
         super().__init__(403, "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header.")
 
@@ -69,12 +71,12 @@ class StaffSessionAuth(APIKeyCookie):
             return None
         if request.method not in SAFE_METHODS and check_csrf(request) is not None:
             raise CsrfFailed()
-        return user  # type: ignore[return-value]
+        return user
 
 
 def acting_user(request: HttpRequest) -> AbstractBaseUser:
     """The authenticated user of an API request."""
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return request.auth  # type: ignore[attr-defined]
 
 
 def uses_session(request: HttpRequest) -> bool:

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Swagger
+from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from waypoint.api.auth import session_auth, token_auth
@@ -46,7 +46,7 @@ def _body(code: str, message: str, fields: dict[str, list[str]] | None = None) -
     return {"code": code, "message": message, "fields": fields or {}}
 
 
-def error_response(request: HttpRequest, exc: Exception) -> HttpResponse:
+def error_response(request: HttpRequest, exc: Exception | type[Exception]) -> HttpResponse:
     """Every error the API answers goes through here: one JSON shape, `{code, message, fields}`."""
     status: int
     if isinstance(exc, ApplicationError):
@@ -62,7 +62,7 @@ def error_response(request: HttpRequest, exc: Exception) -> HttpResponse:
         status, body = 404, _body("not_found", "Not found.")
     elif isinstance(exc, HttpError):
         status = exc.status_code
-        code = {400: "invalid_input", 403: "permission_denied", 405: "method_not_allowed"}.get(status, "error")
+        code = getattr(exc, "code", None) or {400: "invalid_input", 403: "permission_denied"}.get(status, "error")
         message = "The request body is not valid JSON." if exc.message == "Cannot parse request body" else exc.message
         body = _body(code, message)
     elif isinstance(exc, DataError):
@@ -70,7 +70,7 @@ def error_response(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.warning("API input refused by the database: %s", exc)
         status, body = 422, _body("invalid_input", "A value is out of the range the database can store.")
     else:
-        logger.exception("Unhandled error in the API", exc_info=exc)
+        logger.error("Unhandled error in the API", exc_info=exc if isinstance(exc, Exception) else None)
         status, body = 500, _body("server_error", "Something went wrong on our side; it has been logged.")
     return api.create_response(request, body, status=status)
 
@@ -83,7 +83,13 @@ api.add_router("", programmes_router)
 api.add_router("", plans_router)
 
 
-@api.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False)
+_fallback = Router()
+
+
+@_fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False)
 def unknown_path(request: HttpRequest, rest: str) -> HttpResponse:
     """Anything under /api/v1/ that is not an endpoint: a JSON 404 rather than Django's HTML page."""
     raise Http404
+
+
+api.add_router("", _fallback)  # last: its pattern matches every path

@@ -1,11 +1,12 @@
 """Schemas and types every router shares: errors, paging, ids, text."""
 
 from collections.abc import Collection, Mapping
+from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 from django.db.models import Model, QuerySet
-from ninja import Schema
-from pydantic import AfterValidator, Field
+from ninja import Path, Schema
+from pydantic import AfterValidator, Field, StringConstraints
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -21,11 +22,29 @@ def _no_nul(value: str) -> str:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(_no_nul)]
 
 
-def short_text(max_length: int, *, min_length: int = 0) -> Any:
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)]
+# Text of at most N characters (Required*: at least one non-blank character).
+Text9 = Annotated[str, StringConstraints(max_length=9), AfterValidator(_no_nul)]
+Text10 = Annotated[str, StringConstraints(max_length=10), AfterValidator(_no_nul)]
+Text30 = Annotated[str, StringConstraints(max_length=30), AfterValidator(_no_nul)]
+Text100 = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_nul)]
+Text200 = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_nul)]
+Text254 = Annotated[str, StringConstraints(max_length=254), AfterValidator(_no_nul)]
+Required30 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), AfterValidator(_no_nul)
+]
+Required100 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_nul)
+]
+Required120 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), AfterValidator(_no_nul)
+]
+Required200 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)
+]
 
 
 class ErrorOut(Schema):
@@ -47,10 +66,16 @@ def paginate(queryset: QuerySet[M], query: PageQuery) -> dict[str, Any]:
     return {"items": items, "count": count, "page": query.page, "page_size": query.page_size}
 
 
+def plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Enum members (TextChoices from schemas) as their plain values, for services and the journal."""
+    return {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items()}
+
+
 def reject_nulls(data: Any, *, nullable: Collection[str]) -> Any:
     """For PATCH bodies: an explicit null clears a field only where the field may be empty."""
-    if isinstance(data, Mapping):
-        nulls = sorted(k for k, v in data.items() if v is None and k not in nullable)
+    raw = getattr(data, "_obj", data)  # ninja hands validators a DjangoGetter around the parsed body
+    if isinstance(raw, Mapping):
+        nulls = sorted(k for k, v in raw.items() if v is None and k not in nullable)
         if nulls:
             raise ValueError(f"These fields cannot be null: {', '.join(nulls)}.")
     return data

@@ -33,7 +33,10 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=key[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH], key_hash=key_hash(key)
+            user_id=user.pk,
+            name=name,
+            prefix=key[len(KEY_PREFIX) : len(KEY_PREFIX) + PREFIX_LENGTH],
+            key_hash=key_hash(key),
         )
     return token, key
 

@@ -30,6 +30,7 @@ def record_visit_for(request: HttpRequest, learner_id: int) -> int | None:
     end_record_visit(request)
     if not Learner.objects.filter(pk=learner_id).exists():
         return None  # the view answers 404
+    assert request.user.pk is not None  # the middleware only calls this for signed-in users
     visit = RecordVisit.objects.create(admin_id=request.user.pk, learner_id=learner_id)
     request.session[SESSION_KEY] = {"id": visit.pk, "learner": learner_id}
     return visit.pk

@@ -23,7 +23,7 @@ class UserChoiceField(forms.ModelChoiceField):
 
 class ProgrammeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.parent.name} › {obj.name}" if obj.parent_id else str(obj.name)
+        return f"{obj.parent.name} / {obj.name}" if obj.parent_id else str(obj.name)
 
 
 class LearnerFilterForm(forms.Form):
@@ -94,8 +94,12 @@ class ComponentForm(forms.Form):
         self.fields["criteria_mappings"].choices = [(c, c) for c in codes]  # type: ignore[attr-defined]
         if not settings.WAYPOINT_MARKING_AID:
             del self.fields["marking_aid_exercise"]
+        self.lock(open_fields=editable)
+
+    def lock(self, *, open_fields: Collection[str]) -> None:
+        """Show every attribute outside `open_fields` read-only (and ignore it when submitted)."""
         for name, field in self.fields.items():
-            if name != "revision" and name not in editable:
+            if name != "revision" and name not in open_fields:
                 field.disabled = True
 
     @classmethod

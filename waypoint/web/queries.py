@@ -92,7 +92,7 @@ def user_names(user_ids: Iterable[Any]) -> dict[int, str]:
     if not ids:
         return {}
     users = get_user_model().objects.filter(pk__in=ids)
-    return {u.pk: (u.get_full_name() or u.get_username()) for u in users}  # type: ignore[attr-defined]
+    return {u.pk: (u.get_full_name() or u.get_username()) for u in users}
 
 
 def programme_list_with_subs() -> QuerySet[Programme]:
