@@ -66,7 +66,9 @@ def test_readding_a_removed_template_component_needs_adm_add_supervisor_or_compl
 
     with pytest.raises(PermissionRefused, match=r"Advanced Delivery Management \(Add\)"):
         component_readd(enrolment=enrolment, template_id=template_id, by=make.staff({Perm.ADM_EDIT}), visit_id=None)
-    readded = component_readd(enrolment=enrolment, template_id=template_id, by=make.staff({Perm.ADM_ADD}), visit_id=None)
+    readded = component_readd(
+        enrolment=enrolment, template_id=template_id, by=make.staff({Perm.ADM_ADD}), visit_id=None
+    )
 
     assert readded.template_id == template_id
     assert readded.status == "not_started"
@@ -89,7 +91,9 @@ def test_readding_a_template_of_another_programme_is_refused() -> None:
     component = make.component()
     other = make.programme(templates=1).templates.get()
     with pytest.raises(NotFound):
-        component_readd(enrolment=component.enrolment, template_id=other.pk, by=make.staff({Perm.ADM_ADD}), visit_id=None)
+        component_readd(
+            enrolment=component.enrolment, template_id=other.pk, by=make.staff({Perm.ADM_ADD}), visit_id=None
+        )
 
 
 def test_adding_a_component_by_hand_needs_the_add_permission() -> None:
@@ -247,7 +251,9 @@ def test_a_stale_edit_is_refused_with_a_conflict() -> None:
     admin = make.staff({Perm.SUPERVISOR})
     component_update(component=component, by=admin, changes={"instructions": "v2"}, visit_id=None, expected_revision=1)
     with pytest.raises(Conflict, match="changed by someone else"):
-        component_update(component=component, by=admin, changes={"instructions": "v3"}, visit_id=None, expected_revision=1)
+        component_update(
+            component=component, by=admin, changes={"instructions": "v3"}, visit_id=None, expected_revision=1
+        )
 
 
 def test_changing_a_component_into_a_review_gives_it_a_review_entity_and_back_removes_it() -> None:  # R-CORE-6
@@ -257,7 +263,5 @@ def test_changing_a_component_into_a_review_gives_it_a_review_entity_and_back_re
         component=component, by=admin, changes={"type": "review", "review_type": "tripartite"}, visit_id=None
     )
     assert Review.objects.get(component=component).review_type == "tripartite"
-    component_update(
-        component=component, by=admin, changes={"type": "exam", "review_type": ""}, visit_id=None
-    )
+    component_update(component=component, by=admin, changes={"type": "exam", "review_type": ""}, visit_id=None)
     assert not Review.objects.filter(component=component).exists()

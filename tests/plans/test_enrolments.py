@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from tests import factories as make
-from waypoint.core.errors import Conflict, ValidationFailed
+from waypoint.core.errors import Conflict, PermissionRefused, ValidationFailed
+from waypoint.people.models import Perm
 from waypoint.plans.models import Component, Review
 from waypoint.plans.services import enrolment_create, enrolment_update
 from waypoint.programmes.models import ComponentTemplate, Enrolment
@@ -73,8 +74,25 @@ def test_an_end_date_before_the_start_is_refused_and_nothing_is_created() -> Non
 
 def test_enrolment_status_can_be_any_of_the_eight_programme_statuses() -> None:  # R-CORE-3
     enrolment = make.enrolment()
-    admin = make.staff()
+    admin = make.staff({Perm.ADM_EDIT})
     for status in ["break_in_learning", "completed", "withdrawn", "pending_change", "expired", "cancelled", "archived"]:
         assert enrolment_update(enrolment=enrolment, by=admin, changes={"status": status}).status == status
     with pytest.raises(ValidationFailed):
         enrolment_update(enrolment=enrolment, by=admin, changes={"status": "paused"})
+
+
+def test_enrolling_needs_adm_add_supervisor_or_compliance_qa() -> None:
+    learner, programme = make.learner(), make.programme()
+    dates = {"start_date": dt.date(2026, 9, 1), "planned_end_date": dt.date(2028, 3, 1)}
+    with pytest.raises(PermissionRefused, match="Enrolling a learner needs"):
+        enrolment_create(learner=learner, programme=programme, by=make.staff({Perm.ADM_EDIT}), **dates)
+    assert not Enrolment.objects.filter(learner=learner).exists()
+    assert enrolment_create(learner=learner, programme=programme, by=make.staff({Perm.ADM_ADD}), **dates)
+
+
+def test_changing_an_enrolment_needs_adm_edit_supervisor_or_compliance_qa() -> None:
+    enrolment = make.enrolment()
+    with pytest.raises(PermissionRefused, match="Changing an enrolment needs"):
+        enrolment_update(enrolment=enrolment, by=make.staff({Perm.ADM_ADD}), changes={"status": "withdrawn"})
+    enrolment.refresh_from_db()
+    assert enrolment.status == "active"

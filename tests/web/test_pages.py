@@ -215,3 +215,13 @@ def test_vendored_assets_are_served_without_a_cdn(client: Client, settings: obje
     assert "https://" not in html.split("<body")[0]
     response = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert response.status_code == 200
+
+
+def test_server_error_page_is_in_our_layout_without_a_stack_trace(rf: object) -> None:
+    from django.views.defaults import server_error
+
+    response = server_error(rf.get("/"))  # type: ignore[attr-defined]
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong" in html
+    assert "Traceback" not in html

@@ -113,7 +113,10 @@ class Learner(TimeStamped):
         return self.full_name
 
     def clean(self) -> None:
-        if self.manager_id and self.manager and self.manager.employer_id != self.employer_id:
+        if self.manager_id is None:
+            return
+        manager_employer = Manager.objects.filter(pk=self.manager_id).values_list("employer_id", flat=True).first()
+        if manager_employer != self.employer_id:
             raise ValidationError({"manager": "The manager must be a contact of the learner's employer."})
 
     @property

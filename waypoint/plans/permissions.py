@@ -34,6 +34,9 @@ class Refusal(Enum):
         "Components, Supervisor or Compliance QA."
     )
 
+    ENROL = "Enrolling a learner needs Advanced Delivery Management (Add), Supervisor or Compliance QA."
+    ENROLMENT_EDIT = "Changing an enrolment needs Advanced Delivery Management (Edit), Supervisor or Compliance QA."
+
     @property
     def message(self) -> str:
         return str(self.value)
@@ -71,6 +74,15 @@ def _needs(
     if finished and Perm.EDIT_DELETE_FINISHED not in perms:
         return refusal_finished
     return None
+
+
+def enrolment_change_refusal(perms: Collection[Perm], action: PlanAction) -> Refusal | None:
+    """Enrolling builds a plan, so it needs the add permission; changing dates or status needs edit."""
+    if _ALL_POWERFUL & set(perms):
+        return None
+    if action is PlanAction.ADD:
+        return None if Perm.ADM_ADD in perms else Refusal.ENROL
+    return None if Perm.ADM_EDIT in perms else Refusal.ENROLMENT_EDIT
 
 
 def may_sync_anything(perms: Collection[Perm]) -> bool:

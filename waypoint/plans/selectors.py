@@ -11,6 +11,11 @@ def plan_components(enrolment: Enrolment, *, type: str | None = None) -> QuerySe
     return components.filter(type=type) if type else components
 
 
+def learner_components(learner_id: int) -> QuerySet[Component]:
+    """Every component of one learner's plans, in plan order."""
+    return Component.objects.filter(learner_id=learner_id).select_related("owner", "review")
+
+
 def removed_templates(enrolment: Enrolment) -> QuerySet[ComponentTemplate]:
     """Template components not (or no longer) on this plan: the ones that can be re-added (R-CORE-7)."""
     present = Component.objects.filter(enrolment_id=enrolment.pk, template_id=OuterRef("pk"))

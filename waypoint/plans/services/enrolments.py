@@ -9,9 +9,11 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from waypoint.core.errors import Conflict, ValidationFailed
+from waypoint.core.errors import Conflict, PermissionRefused, ValidationFailed
+from waypoint.people.access import staff_perms
 from waypoint.people.models import Learner
 from waypoint.plans.models import Component, Review
+from waypoint.plans.permissions import PlanAction, enrolment_change_refusal
 from waypoint.plans.services.components import TEMPLATE_FIELDS
 from waypoint.programmes.models import ComponentTemplate, ComponentType, Enrolment, Programme, ProgrammeStatus
 
@@ -33,7 +35,12 @@ def enrolment_create(
     by: AbstractBaseUser | None,
     status: str = ProgrammeStatus.ACTIVE,
 ) -> Enrolment:
-    """Enrol a learner on a programme (and on each of its sub-programmes) and build their plans."""
+    """Enrol a learner on a programme (and on each of its sub-programmes) and build their plans.
+
+    `by=None` is the system itself (demo data, imports) and is not permission-checked.
+    """
+    if by is not None:
+        _check(by, PlanAction.ADD)
     programmes = [programme, *programme.sub_programmes.all()]
     with transaction.atomic():
         taken = Enrolment.objects.filter(learner=learner, programme__in=programmes).select_related("programme").first()
@@ -61,6 +68,7 @@ def enrolment_update(*, enrolment: Enrolment, by: AbstractBaseUser, changes: Enr
     unknown = set(changes) - set(EnrolmentValues.__annotations__)
     if unknown:
         raise ValidationFailed(f"These cannot be changed on an enrolment: {', '.join(sorted(unknown))}.")
+    _check(by, PlanAction.EDIT)
     with transaction.atomic():
         current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         for field, value in changes.items():
@@ -119,6 +127,12 @@ def plans_create_for(enrolments: QuerySet[Enrolment]) -> int:
             [*enrolment_params, *review_types],
         )
     return created
+
+
+def _check(by: AbstractBaseUser, action: PlanAction) -> None:
+    refusal = enrolment_change_refusal(staff_perms(by), action)
+    if refusal is not None:
+        raise PermissionRefused(refusal.message)
 
 
 def _validate(enrolment: Enrolment) -> None:
