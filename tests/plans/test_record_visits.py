@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from tests import factories as make
-from waypoint.people.models import Perm
+from waypoint.people.models import Group, Perm
 from waypoint.plans.models import RecordVisit
 from waypoint.plans.selectors import recent_changes
 from waypoint.plans.services import component_update
@@ -126,3 +126,10 @@ def test_changes_made_in_the_visit_are_recent_and_stop_being_recent_after_leavin
 def test_visits_are_timed_by_the_server_clock_in_aware_datetimes(admin: AbstractUser) -> None:
     visit = RecordVisit.objects.get(pk=Browser(admin).visit_id(f"/learners/{make.learner().pk}/"))
     assert visit.started_at.tzinfo is not None
+
+
+def test_a_learner_the_admin_may_not_see_starts_no_visit() -> None:  # R-CORE-8
+    hidden = make.learner(groups=[Group.objects.create(name="North")])
+    limited = make.staff({Perm.SUPERVISOR}, all_groups=False, groups=[Group.objects.create(name="South")])
+    assert Browser(limited).visit_id(f"/learners/{hidden.pk}/") is None
+    assert not RecordVisit.objects.exists()

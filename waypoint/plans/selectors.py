@@ -6,20 +6,28 @@ from waypoint.plans.models import Component, ComponentChange
 from waypoint.programmes.models import ComponentTemplate, Enrolment
 
 
-def plan_components(enrolment: Enrolment, *, type: str | None = None) -> QuerySet[Component]:
-    components = Component.objects.filter(enrolment=enrolment).select_related("owner", "review")
+def learner_components(learner_id: int, *, type: str | None = None) -> QuerySet[Component]:
+    """Every component on every plan of one learner, in plan order (one query, whatever the count)."""
+    components = Component.objects.filter(learner_id=learner_id).select_related("owner", "review")
+    components = components.order_by("enrolment_id", "position", "id")
     return components.filter(type=type) if type else components
-
-
-def learner_components(learner_id: int) -> QuerySet[Component]:
-    """Every component of one learner's plans, in plan order."""
-    return Component.objects.filter(learner_id=learner_id).select_related("owner", "review")
 
 
 def removed_templates(enrolment: Enrolment) -> QuerySet[ComponentTemplate]:
     """Template components not (or no longer) on this plan: the ones that can be re-added (R-CORE-7)."""
     present = Component.objects.filter(enrolment_id=enrolment.pk, template_id=OuterRef("pk"))
     return ComponentTemplate.objects.filter(programme_id=enrolment.programme_id).exclude(Exists(present))
+
+
+def removed_templates_of_learner(learner_id: int) -> QuerySet[ComponentTemplate]:
+    """Template components of the learner's programmes that are not on their plans (R-CORE-7), in one query.
+
+    An enrolment is unique per learner and programme and a template belongs to one programme, so a
+    component of this learner made from the template can only be on the matching enrolment.
+    """
+    programmes = Enrolment.objects.filter(learner_id=learner_id).values("programme_id")
+    present = Component.objects.filter(learner_id=learner_id, template_id=OuterRef("pk"))
+    return ComponentTemplate.objects.filter(programme_id__in=programmes).exclude(Exists(present))
 
 
 def journal_for(learner_id: int) -> QuerySet[ComponentChange]:

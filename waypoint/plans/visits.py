@@ -13,6 +13,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from waypoint.people.access import learner_visibility
 from waypoint.people.models import Learner
 from waypoint.plans.models import RecordVisit
 
@@ -28,7 +29,7 @@ def record_visit_for(request: HttpRequest, learner_id: int) -> int | None:
     if current and current["learner"] == learner_id:
         return int(current["id"])
     end_record_visit(request)
-    if not Learner.objects.filter(pk=learner_id).exists():
+    if not Learner.objects.filter(learner_visibility(request.user), pk=learner_id).exists():
         return None  # the view answers 404
     assert request.user.pk is not None  # the middleware only calls this for signed-in users
     visit = RecordVisit.objects.create(admin_id=request.user.pk, learner_id=learner_id)

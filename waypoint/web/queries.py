@@ -5,13 +5,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from waypoint.core.errors import NotFound
 from waypoint.people.access import AnyUser, learner_visibility
 from waypoint.people.models import Learner
 from waypoint.plans.models import Component
-from waypoint.programmes.models import ComponentTemplate, Enrolment, Programme, ProgrammeStatus
+from waypoint.programmes.models import Enrolment, Programme, ProgrammeStatus
 
 
 def status_counts_for(user: AnyUser) -> dict[str, int]:
@@ -44,27 +44,9 @@ def staff_user_list() -> QuerySet[AbstractBaseUser]:
     return users.order_by("first_name", "last_name", "username")
 
 
-def learner_components(learner_id: int, *, type: str | None = None) -> QuerySet[Component]:
-    """Every component on every plan of one learner, in plan order (one query, whatever the count)."""
-    components = Component.objects.filter(learner_id=learner_id).select_related("owner", "review")
-    components = components.order_by("enrolment_id", "position", "id")
-    return components.filter(type=type) if type else components
-
-
 def learner_component_types(learner_id: int) -> list[str]:
     types = Component.objects.filter(learner_id=learner_id).values_list("type", flat=True).distinct().order_by()
     return sorted(set(types))
-
-
-def removed_templates_of(learner_id: int) -> QuerySet[ComponentTemplate]:
-    """Template components of the learner's programmes that are not on their plans (R-CORE-7), in one query.
-
-    An enrolment is unique per learner and programme and a template belongs to one programme, so a
-    component of this learner made from the template can only be on the matching enrolment.
-    """
-    programmes = Enrolment.objects.filter(learner_id=learner_id).values("programme_id")
-    present = Component.objects.filter(learner_id=learner_id, template_id=OuterRef("pk"))
-    return ComponentTemplate.objects.filter(programme_id__in=programmes).exclude(Exists(present))
 
 
 def component_get_for(learner: Learner, component_id: int) -> Component:

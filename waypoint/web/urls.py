@@ -1,6 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.staticfiles.views import serve
-from django.urls import path, re_path
+from django.urls import path
 
 from waypoint.web.views import dashboard, learners, plan, programmes
 
@@ -41,7 +40,4 @@ urlpatterns = [
     ),
     path("programmes/", programmes.programme_list, name="programme_list"),
     path("programmes/<int:programme_id>/", programmes.programme_detail, name="programme_detail"),
-    # The vendored assets are served by Waypoint itself, also with DEBUG off: the product runs offline
-    # and needs no separate web server for a handful of small files.
-    re_path(r"^static/(?P<path>.*)$", serve, {"insecure": True}),
 ]

@@ -19,15 +19,13 @@ from waypoint.people.selectors import learner_list_for
 from waypoint.plans.journal import EDITABLE_FIELDS
 from waypoint.plans.models import ChangeAction, Component, ComponentChange
 from waypoint.plans.permissions import QA_FLAG, PlanAction, may_sync_anything, plan_change_refusal
-from waypoint.plans.selectors import journal_for
+from waypoint.plans.selectors import journal_for, learner_components, removed_templates_of_learner
 from waypoint.plans.services.reviews import REVIEW_SCHEDULE_FIELD
 from waypoint.programmes.models import ComponentType
 from waypoint.programmes.selectors import enrolments_of
 from waypoint.web.forms import LearnerFilterForm, ReaddForm
 from waypoint.web.queries import (
     learner_component_types,
-    learner_components,
-    removed_templates_of,
     user_names,
     with_enrolments,
 )
@@ -90,7 +88,7 @@ def learner_detail(request: HttpRequest, learner_id: int) -> HttpResponse:
         type_filter = None
     enrolments = list(enrolments_of(learner.pk))
     components = list(learner_components(learner.pk, type=type_filter))
-    removed = list(removed_templates_of(learner.pk))
+    removed = list(removed_templates_of_learner(learner.pk))
     perms = staff_perms(request.user)
     add_refusal = plan_change_refusal(perms, PlanAction.ADD, finished=False)
     by_enrolment: dict[int, list[Component]] = {}

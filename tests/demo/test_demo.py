@@ -1,0 +1,216 @@
+"""The demo provider: complete, valid, covering the permission matrix, and built set-based."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from waypoint.core.ilr import uln_is_valid
+from waypoint.demo.builder import BuildReport, demo_build
+from waypoint.demo.catalogue import PROGRAMMES
+from waypoint.demo.staff import DEMO_PASSWORD, DEMO_STAFF, logins_table
+from waypoint.people.access import staff_perms
+from waypoint.people.models import Learner, Perm, StaffProfile
+from waypoint.plans.models import CalendarTask, Component, ComponentChange, ComponentStatus, Review, ReviewStatus
+from waypoint.plans.permissions import PlanAction, plan_change_refusal
+from waypoint.programmes.models import ComponentTemplate, ComponentType, Enrolment, Programme, ProgrammeStatus
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture
+def built() -> BuildReport:
+    return demo_build(learners=40, seed=7, today=TODAY)
+
+
+def test_every_programme_status_is_present(built: BuildReport) -> None:
+    present = set(Enrolment.objects.values_list("status", flat=True))
+    assert present == set(ProgrammeStatus.values)
+
+
+def test_every_component_type_is_in_every_top_level_template(built: BuildReport) -> None:
+    for programme in Programme.objects.filter(parent__isnull=True):
+        types = set(ComponentTemplate.objects.filter(programme=programme).values_list("type", flat=True))
+        assert types == set(ComponentType.values), programme
+        assert 40 <= ComponentTemplate.objects.filter(programme=programme).count() <= 100
+
+
+def test_every_component_type_and_status_is_on_some_plan(built: BuildReport) -> None:
+    assert set(Component.objects.values_list("type", flat=True)) == set(ComponentType.values)
+    assert set(Component.objects.values_list("status", flat=True)) == set(ComponentStatus.values)
+
+
+def test_templates_are_valid_components(built: BuildReport) -> None:
+    for template in ComponentTemplate.objects.select_related("programme"):
+        template.clean()
+        assert set(template.criteria_mappings) <= set(template.programme.criteria)
+
+
+def test_one_programme_has_two_sub_programmes_with_their_own_templates(built: BuildReport) -> None:
+    parents = [p for p in Programme.objects.filter(parent__isnull=True) if p.sub_programmes.count()]
+    assert len(parents) == 1
+    subs = list(parents[0].sub_programmes.all())
+    assert len(subs) == 2
+    assert all(ComponentTemplate.objects.filter(programme=sub).exists() for sub in subs)
+    assert len(PROGRAMMES) == 3
+
+
+def test_sub_programme_enrolments_have_plans(built: BuildReport) -> None:
+    enrolments = Enrolment.objects.filter(programme__parent__isnull=False)
+    assert enrolments.exists()
+    for enrolment in enrolments:
+        assert Component.objects.filter(enrolment=enrolment).exists()
+
+
+def test_every_enrolment_has_a_plan_from_its_template(built: BuildReport) -> None:
+    for enrolment in Enrolment.objects.all():
+        templated = Component.objects.filter(enrolment=enrolment, template__isnull=False).count()
+        templates = ComponentTemplate.objects.filter(programme_id=enrolment.programme_id).count()
+        assert 0 < templated <= templates
+
+
+def test_ulns_are_valid_and_unique(built: BuildReport) -> None:
+    ulns = list(Learner.objects.values_list("uln", flat=True))
+    assert len(ulns) == 40
+    assert len(set(ulns)) == 40
+    assert all(uln_is_valid(u) for u in ulns)
+
+
+def test_learners_are_complete_and_consistent(built: BuildReport) -> None:
+    tutors = set(StaffProfile.objects.filter(is_tutor=True).values_list("user_id", flat=True))
+    for learner in Learner.objects.select_related("manager").prefetch_related("groups"):
+        learner.full_clean()
+        assert learner.manager is not None and learner.manager.employer_id == learner.employer_id
+        assert learner.tutor_id in tutors
+        assert 1 <= learner.groups.count() <= 2
+        assert learner.sex in {"F", "M"}
+
+
+def test_earlier_components_are_more_often_completed(built: BuildReport) -> None:
+    active = Component.objects.filter(enrolment__status=ProgrammeStatus.ACTIVE)
+    past = active.filter(due_date__lt=TODAY - dt.timedelta(days=60))
+    future = active.filter(due_date__gt=TODAY + dt.timedelta(days=60))
+    assert past.filter(status=ComponentStatus.COMPLETED).count() > 0.6 * past.count()
+    assert not future.filter(status=ComponentStatus.COMPLETED).exists()
+
+
+def test_scheduled_reviews_have_calendar_tasks_for_learner_and_admin(built: BuildReport) -> None:
+    scheduled = Review.objects.filter(status=ReviewStatus.SCHEDULED)
+    assert scheduled.exists()
+    for review in scheduled:
+        assert review.scheduled_at is not None and review.scheduled_at.date() > TODAY
+        tasks = CalendarTask.objects.filter(review=review)
+        assert tasks.filter(learner__isnull=False).count() == 1
+        assert tasks.filter(admin__isnull=False).count() == 1
+    assert Review.objects.filter(status=ReviewStatus.COMPLETED).exists()
+    review_components = Component.objects.filter(type__in=ComponentType.with_review())
+    assert Review.objects.count() == review_components.count()
+
+
+def test_marking_aid_evidence_and_journal_entries_exist(built: BuildReport) -> None:
+    assert Component.objects.filter(marking_aid_submitted=True).exclude(marking_aid_exercise="").exists()
+    assert not Component.objects.filter(marking_aid_submitted=True, marking_aid_exercise="").exists()
+    assert ComponentChange.objects.filter(field="status").exists()
+    assert ComponentChange.objects.filter(field="planned_for_qa").exists()
+
+
+def test_staff_have_one_shared_password_and_readable_usernames(built: BuildReport) -> None:
+    users = get_user_model().objects.filter(username__in=[s.username for s in DEMO_STAFF])
+    assert users.count() == 12
+    assert all(u.check_password(DEMO_PASSWORD) for u in users)
+    assert StaffProfile.objects.filter(is_tutor=True).count() >= 3
+    assert StaffProfile.objects.filter(all_groups=False, groups__isnull=False).exists()
+
+
+def test_every_permission_is_held_by_some_demo_login(built: BuildReport) -> None:
+    held = set().union(*(staff_perms(u) for u in get_user_model().objects.filter(staff__isnull=False)))
+    assert held == set(Perm)
+
+
+@pytest.mark.parametrize("finished", [False, True])
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        (PlanAction.ADD, ()),
+        (PlanAction.EDIT, ("due_date",)),
+        (PlanAction.EDIT, ("planned_for_qa",)),
+        (PlanAction.DELETE, ()),
+    ],
+)
+def test_staff_matrix_has_a_login_allowed_and_one_refused_in_every_case(
+    built: BuildReport, action: PlanAction, fields: tuple[str, ...], finished: bool
+) -> None:  # R-SYNC-20…24
+    if action is PlanAction.ADD and finished:
+        pytest.skip("adding is never of a finished component")
+    outcomes = {
+        u.username: plan_change_refusal(staff_perms(u), action, finished=finished, fields=fields) is None
+        for u in get_user_model().objects.filter(staff__isnull=False).select_related("staff")
+    }
+    assert any(outcomes.values()), "nobody may"
+    assert not all(outcomes.values()), "everybody may"
+
+
+def test_adm_logins_show_the_finished_distinction(built: BuildReport) -> None:  # R-SYNC-23, R-SYNC-24
+    def may(username: str, action: PlanAction, finished: bool) -> bool:
+        user = get_user_model().objects.get(username=username)
+        return plan_change_refusal(staff_perms(user), action, finished=finished, fields=("name",)) is None
+
+    assert may("adm.edit", PlanAction.EDIT, False) and not may("adm.edit", PlanAction.EDIT, True)
+    assert may("adm.edit.finished", PlanAction.EDIT, True)
+    assert may("adm.delete", PlanAction.DELETE, False) and not may("adm.delete", PlanAction.DELETE, True)
+    assert may("adm.delete.finished", PlanAction.DELETE, True)
+    assert may("iv", PlanAction.EDIT, True) is False
+    assert may("supervisor", PlanAction.DELETE, True) and may("cqa", PlanAction.EDIT, True)
+
+
+def test_the_same_seed_builds_the_same_learners() -> None:
+    demo_build(learners=25, seed=3, today=TODAY)
+    first = list(Learner.objects.order_by("uln").values_list("uln", "first_name", "surname", "date_of_birth"))
+    statuses = sorted(Component.objects.values_list("learner__uln", "position", "status"))
+    demo_build(learners=25, seed=3, today=TODAY, reset=True)
+    assert list(Learner.objects.order_by("uln").values_list("uln", "first_name", "surname", "date_of_birth")) == first
+    assert sorted(Component.objects.values_list("learner__uln", "position", "status")) == statuses
+
+
+def test_rerunning_without_reset_refuses_and_changes_nothing(built: BuildReport) -> None:
+    with pytest.raises(CommandError, match="already has 40 learners"):
+        call_command("demo", learners=10, verbosity=0)
+    assert Learner.objects.count() == 40
+
+
+def test_reset_replaces_the_demo_data(built: BuildReport) -> None:
+    call_command("demo", learners=15, reset=True, seed=2, verbosity=0)
+    assert Learner.objects.count() == 15
+    assert Programme.objects.count() == 5
+    assert get_user_model().objects.filter(username="supervisor").count() == 1
+    assert not Component.objects.exclude(learner__in=Learner.objects.all()).exists()
+
+
+def test_demo_logins_command_prints_every_login(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("demo_logins")
+    out = capsys.readouterr().out
+    assert all(s.username in out for s in DEMO_STAFF)
+    assert DEMO_PASSWORD in out
+    assert logins_table() in out
+
+
+def _queries_to_build(n: int, reset: Callable[[], None]) -> int:
+    reset()
+    with CaptureQueriesContext(connection) as queries:
+        demo_build(learners=n, seed=5, today=TODAY)
+    return len(queries.captured_queries)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_number_of_learners() -> None:
+    from waypoint.demo.builder import demo_delete
+
+    small = _queries_to_build(20, demo_delete)
+    large = _queries_to_build(60, demo_delete)
+    assert small == large
+    assert small < 80
