@@ -337,7 +337,7 @@ def templates_for(spec: ProgrammeSpec) -> list[dict[str, Any]]:
             completion_mode=CompletionMode.MARKING,
             evidence_required=True,
             min_evidence=1 + m % 2,
-            instructions=f"Submit your {module.assessment.lower()} for marking. Use the brief and the marking criteria.",
+            instructions=f"Submit your {module.assessment.lower()} for marking, following the brief and criteria.",
             documents=[f"{module.assessment} brief.pdf", "Marking criteria.pdf"],
             marking_aid_exercise=module.marking_aid,
             planned_for_qa=m % 3 == 1,

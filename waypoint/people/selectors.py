@@ -30,7 +30,7 @@ def learner_list_for(
 
         enrolments = Enrolment.objects.filter(learner_id=OuterRef("pk"))
         if programme_id is not None:
-            enrolments = enrolments.filter(Q(programme_id=programme_id) | Q(programme__parent_id=programme_id))
+            enrolments = enrolments.filter(programme_id=programme_id)
         if status:
             enrolments = enrolments.filter(status=status)
         learners = learners.filter(Exists(enrolments))

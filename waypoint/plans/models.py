@@ -23,7 +23,8 @@ class Component(ComponentAttributes):
     """One item of a learner's learning plan (R-CORE-4)."""
 
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="components")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="components")
+    # Served by the (enrolment, position) index; a second index would only slow every write.
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="components", db_index=False)
     template = models.ForeignKey(
         ComponentTemplate,
         null=True,
@@ -35,8 +36,14 @@ class Component(ComponentAttributes):
     position = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=ComponentStatus.choices, default=ComponentStatus.NOT_STARTED)
     due_date = models.DateField(null=True, blank=True)
+    # No index: a sync rewrites owners, and an index on a rewritten column prevents in-place updates.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_components"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_components",
+        db_index=False,
     )
     marking_aid_submitted = models.BooleanField(
         default=False, help_text="The learner has submitted Marking Aid evidence for the exercise."

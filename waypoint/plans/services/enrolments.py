@@ -98,7 +98,7 @@ def plans_create_for(enrolments: QuerySet[Enrolment]) -> int:
         if connection.vendor == "postgresql"
         else "date(e.start_date, '+' || t.due_offset_days || ' days')"
     )
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # stored exactly as the ORM stores it
     review_types = tuple(ComponentType.with_review())
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(

@@ -1,0 +1,82 @@
+"""Time `waypoint demo --learners 20000` into a fresh database and report rows/s per step.
+
+    .venv/bin/python bench/demo_build.py [--learners N]
+
+Uses a fresh SQLite file var/bench/demo-build.sqlite3 unless WAYPOINT_BENCH_DATABASE_URL is set
+(e.g. postgres://postgres@127.0.0.1:5432/waypoint_demo_bench; its tables are migrated and the demo reset).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+SQLITE_FILE = BENCH_DIR / "demo-build.sqlite3"
+
+# Which tables each build step writes (for rows/s per step).
+STEP_TABLES = {
+    "groups and staff": ("people_group", "auth_user", "people_staffprofile"),
+    "programmes and templates": ("programmes_programme", "programmes_componenttemplate"),
+    "employers and managers": ("people_employer", "people_manager"),
+    "learners": ("people_learner",),
+    "enrolments": ("programmes_enrolment", "people_learner_groups"),
+    "learning plans": ("plans_component", "plans_review"),
+    "component progress": ("plans_component",),
+    "reviews and calendar tasks": ("plans_calendartask",),
+    "journal": ("plans_componentchange",),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--learners", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    url = os.environ.get("WAYPOINT_BENCH_DATABASE_URL")
+    if not url:
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{SQLITE_FILE}"
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from waypoint.demo.builder import demo_build
+
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor} ({url})")
+    print(f"waypoint demo --learners {args.learners} --seed {args.seed}{' --reset' if 'postgres' in url else ''}")
+    started = time.perf_counter()
+    report = demo_build(learners=args.learners, seed=args.seed, reset=True, log=print)
+    wall = time.perf_counter() - started
+
+    print(f"\n{'step':<45} {'seconds':>8} {'rows':>11} {'rows/s':>10}")
+    for label, seconds in report.steps:
+        key = next((k for k in STEP_TABLES if label.startswith(k) or label.endswith(k)), None)
+        rows = sum(report.rows.get(t, 0) for t in STEP_TABLES[key]) if key else 0
+        rate = f"{rows / seconds:>10,.0f}" if rows and seconds else f"{'':>10}"
+        print(f"{label:<45} {seconds:>8.2f} {rows or '':>11,} {rate}" if rows else f"{label:<45} {seconds:>8.2f}")
+    print(f"\n{'table':<35} {'rows':>11}")
+    for table, count in report.rows.items():
+        print(f"{table:<35} {count:>11,}")
+    total = report.total_rows
+    print(f"\nbuild {report.seconds:.1f} s (wall {wall:.1f} s): {total:,} rows, {total / wall:,.0f} rows/s")
+    if "sqlite" in url:
+        files = [Path(f"{SQLITE_FILE}{s}") for s in ("", "-wal")]
+        size = sum(f.stat().st_size for f in files if f.exists())
+        print(f"database file: {size / 1e6:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Time the learner pages against 20,000 demo learners, logged in as `supervisor`.
+
+    .venv/bin/python bench/pages.py [--repeat 30]
+
+Builds the demo into var/bench/pages.sqlite3 the first time (or uses WAYPOINT_BENCH_DATABASE_URL),
+then requests each page through Django's test client: median and p95 in ms, and SQL queries per page.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "var" / "bench"
+SQLITE_FILE = BENCH_DIR / "pages.sqlite3"
+LEARNERS = 20_000
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+
+    url = os.environ.get("WAYPOINT_BENCH_DATABASE_URL")
+    if not url:
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{SQLITE_FILE}"
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+
+    from waypoint.demo.builder import demo_build
+    from waypoint.demo.staff import DEMO_PASSWORD
+    from waypoint.people.models import Learner
+    from waypoint.plans.models import Component
+    from waypoint.programmes.models import Enrolment, Programme, ProgrammeStatus
+
+    call_command("migrate", verbosity=0)
+    if Learner.objects.count() < LEARNERS:
+        print(f"building {LEARNERS:,} demo learners into {url} …")
+        report = demo_build(learners=LEARNERS, reset=True, log=print)
+        print(f"built in {report.seconds:.1f} s")
+    print(f"database: {connection.vendor} ({url}), {Learner.objects.count():,} learners, "
+          f"{Component.objects.count():,} components")  # fmt: skip
+
+    # The learner with the fullest plan among the active ones, and a common surname.
+    full = (
+        Enrolment.objects.filter(status=ProgrammeStatus.ACTIVE)
+        .values("learner_id")
+        .annotate(n=Count("components"))
+        .order_by("-n", "learner_id")
+        .first()
+    )
+    assert full is not None
+    learner_id = full["learner_id"]
+    surname = Learner.objects.values("surname").annotate(n=Count("id")).order_by("-n", "surname")[0]["surname"]
+    programme = Programme.objects.filter(parent__isnull=True).order_by("code").first()
+    assert programme is not None
+
+    client = Client()
+    if not client.login(username="supervisor", password=DEMO_PASSWORD):
+        sys.exit("could not log in as supervisor: is the demo data there?")
+
+    pages = [
+        ("learner list", "/learners/"),
+        (f"search '{surname}'", f"/learners/?search={surname}"),
+        ("programme + active, page 40", f"/learners/?programme={programme.pk}&status=active&page=40"),
+        (f"learner detail ({full['n']} components)", f"/learners/{learner_id}/"),
+        ("learner journal", f"/learners/{learner_id}/journal/"),
+    ]
+    print(f"\n{'page':<38} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8}  url")
+    missing = 0
+    for label, path in pages:
+        first = client.get(path)
+        if first.status_code != 200:
+            missing += 1
+            print(f"{label:<38} {first.status_code:>6} {'-':>10} {'-':>8} {'-':>8}  {path}")
+            continue
+        # A wrapper, not CaptureQueriesContext: each request start clears the connection's query log.
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
+            client.get(path)
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        print(
+            f"{label:<38} {200:>6} {statistics.median(times):>10.1f} {percentile(times, 95):>8.1f} "
+            f"{queries.count:>8}  {path}"
+        )
+    if missing:
+        print(f"\n{missing} page(s) did not answer 200 (not written yet?)")
+
+
+if __name__ == "__main__":
+    main()
