@@ -1,4 +1,4 @@
-"""Time the learner pages against 20,000 demo learners, logged in as `supervisor`.
+"""Time the learner pages against 20,000 demo learners, as `supervisor` (sees all) and `tutor.north` (two groups).
 
     .venv/bin/python bench/pages.py [--repeat 30]
 
@@ -83,20 +83,24 @@ def main() -> None:
     programme = Programme.objects.filter(parent__isnull=True).order_by("code").first()
     assert programme is not None
 
-    client = Client()
-    if not client.login(username="supervisor", password=DEMO_PASSWORD):
-        sys.exit("could not log in as supervisor: is the demo data there?")
+    clients = {}
+    for username in ("supervisor", "tutor.north"):
+        clients[username] = Client()
+        if not clients[username].login(username=username, password=DEMO_PASSWORD):
+            sys.exit(f"could not log in as {username}: is the demo data there?")
 
     pages = [
-        ("learner list", "/learners/"),
-        (f"search '{surname}'", f"/learners/?search={surname}"),
-        ("programme + active, page 40", f"/learners/?programme={programme.pk}&status=active&page=40"),
-        (f"learner detail ({full['n']} components)", f"/learners/{learner_id}/"),
-        ("learner journal", f"/learners/{learner_id}/journal/"),
+        ("supervisor", "learner list", "/learners/"),
+        ("supervisor", f"search '{surname}'", f"/learners/?search={surname}"),
+        ("supervisor", "programme + active, page 40", f"/learners/?programme={programme.pk}&status=active&page=40"),
+        ("tutor.north", "learner list, two groups visible", "/learners/?page=20"),
+        ("supervisor", f"learner detail ({full['n']} components)", f"/learners/{learner_id}/"),
+        ("supervisor", "learner journal", f"/learners/{learner_id}/journal/"),
     ]
     print(f"\n{'page':<38} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8}  url")
     missing = 0
-    for label, path in pages:
+    for username, label, path in pages:
+        client = clients[username]
         first = client.get(path)
         if first.status_code != 200:
             missing += 1

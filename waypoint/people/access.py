@@ -1,7 +1,7 @@
 """What a staff user may do and see: their permissions and visible learners."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from waypoint.people.models import Perm, StaffProfile
 
@@ -40,5 +40,5 @@ def learner_visibility(user: AnyUser, learner_field: str = "pk") -> Q:
     from waypoint.people.models import Learner
 
     groups = StaffProfile.groups.through.objects.filter(staffprofile__user_id=user.pk).values("group_id")
-    member = Learner.groups.through.objects.filter(learner_id=OuterRef(learner_field), group_id__in=groups)
-    return Q(Exists(member))
+    members = Learner.groups.through.objects.filter(group_id__in=groups).values("learner_id")
+    return Q(**{f"{learner_field}__in": members})

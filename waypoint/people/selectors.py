@@ -1,6 +1,6 @@
 """Reads of people, scoped to what the acting staff user may see."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from waypoint.core.errors import NotFound
 from waypoint.people.access import AnyUser, learner_visibility
@@ -25,19 +25,18 @@ def learner_list_for(
             | Q(uln__startswith=word)
             | Q(email__icontains=word)
         )
+    # `pk IN (subquery)` lets the database start from the filter's index instead of probing every learner.
     if programme_id is not None or status:
         from waypoint.programmes.models import Enrolment
 
-        enrolments = Enrolment.objects.filter(learner_id=OuterRef("pk"))
+        enrolments = Enrolment.objects.all()
         if programme_id is not None:
             enrolments = enrolments.filter(programme_id=programme_id)
         if status:
             enrolments = enrolments.filter(status=status)
-        learners = learners.filter(Exists(enrolments))
+        learners = learners.filter(pk__in=enrolments.values("learner_id"))
     if group_id is not None:
-        learners = learners.filter(
-            Exists(Learner.groups.through.objects.filter(learner_id=OuterRef("pk"), group_id=group_id))
-        )
+        learners = learners.filter(pk__in=Learner.groups.through.objects.filter(group_id=group_id).values("learner_id"))
     if tutor_id is not None:
         learners = learners.filter(tutor_id=tutor_id)
     return learners
