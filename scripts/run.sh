@@ -8,10 +8,7 @@ waypoint=.venv/bin/waypoint
 address="${WAYPOINT_ADDRESS:-127.0.0.1:8000}"
 
 $waypoint migrate --noinput -v 0
-if [ "$($waypoint shell -c 'from waypoint.people.models import Learner; print(Learner.objects.exists())')" = "False" ]; then
-  echo "Empty database: loading demo data (${WAYPOINT_DEMO_LEARNERS:-300} learners)…"
-  $waypoint demo --learners "${WAYPOINT_DEMO_LEARNERS:-300}"
-fi
+$waypoint demo --if-empty --learners "${WAYPOINT_DEMO_LEARNERS:-300}" -v 0
 
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null; wait 2>/dev/null' INT TERM EXIT
 $waypoint db_worker &

@@ -189,6 +189,16 @@ def test_rerunning_without_reset_refuses_and_changes_nothing(built: BuildReport)
     assert Learner.objects.count() == 40
 
 
+def test_if_empty_loads_nothing_into_a_database_that_has_learners(built: BuildReport) -> None:
+    call_command("demo", learners=10, if_empty=True, verbosity=0)
+    assert Learner.objects.count() == 40
+
+
+def test_if_empty_builds_into_an_empty_database() -> None:
+    call_command("demo", learners=5, if_empty=True, verbosity=0)
+    assert Learner.objects.count() == 5
+
+
 def test_reset_replaces_the_demo_data(built: BuildReport) -> None:
     call_command("demo", learners=15, reset=True, seed=2, verbosity=0)
     assert Learner.objects.count() == 15

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from waypoint.demo.builder import DEFAULT_LEARNERS, DemoRefused, demo_build
 from waypoint.demo.staff import logins_table
+from waypoint.people.models import Learner
 
 
 class Command(BaseCommand):
@@ -18,10 +19,16 @@ class Command(BaseCommand):
             help="Delete every learner, programme, employer, group and plan, and the demo logins, first.",
         )
         parser.add_argument("--seed", type=int, default=1, help="The same seed builds the same data (default 1).")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Build only when the database has no learners; say so otherwise."
+        )
 
-    def handle(self, *args: Any, learners: int, reset: bool, seed: int, **options: Any) -> None:
+    def handle(self, *args: Any, learners: int, reset: bool, seed: int, if_empty: bool, **options: Any) -> None:
         if learners < 1:
             raise CommandError("--learners must be at least 1.")
+        if if_empty and Learner.objects.exists():
+            self.stdout.write("The database already holds learners: no demo data loaded.")
+            return
         self.stdout.write(f"Building the demo provider with {learners:,} learners (seed {seed})…")
         try:
             report = demo_build(learners=learners, seed=seed, reset=reset, log=self.stdout.write)
