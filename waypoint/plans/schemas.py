@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from waypoint.api.schemas import Id, PageQuery, Required200, Text100, plain, reject_nulls
 from waypoint.plans.models import ComponentStatus
 from waypoint.programmes.models import CompletionMode, ComponentType, ProgrammeStatus, ReviewType
-from waypoint.programmes.schemas import Codes, DocumentNames, LongText, ProgrammeSummary
+from waypoint.programmes.schemas import AttributesOut, Codes, DocumentNames, LongText, ProgrammeSummary
 
 
 class UserRef(Schema):
@@ -72,30 +72,17 @@ class ReviewOut(Schema):
     scheduled_at: dt.datetime | None
 
 
-class ComponentOut(Schema):
+class ComponentOut(AttributesOut):
     id: int
     learner_id: int
     enrolment_id: int
     template_id: int | None = Field(description="Null for a component added to this learner by hand.")
     position: int
-    name: str
-    type: str
     status: str
     is_finished: bool
     due_date: dt.date | None
     owner: UserRef | None
-    completion_mode: str
-    criteria_mappings: list[str]
-    instructions: str
-    evidence_required: bool
-    min_evidence: int
-    documents: list[str]
-    delivery_via_organisation: bool
-    delivery_via_employer: bool
-    planned_for_qa: bool
-    marking_aid_exercise: str
     marking_aid_submitted: bool
-    review_type: str
     review: ReviewOut | None
     revision: int = Field(description="Send it back with a PATCH to be told (409) of a change made meanwhile.")
     created_at: dt.datetime

@@ -24,11 +24,9 @@ DocumentNames = Annotated[list[Text200], Field(max_length=200)]
 LongText = Annotated[str, Field(max_length=20_000)]
 
 
-class TemplateOut(Schema):
-    id: int
-    programme_id: int
-    position: int
-    due_offset_days: int
+class AttributesOut(Schema):
+    """The attributes a template component and a learner's component share (R-CORE-4)."""
+
     name: str
     type: str
     completion_mode: str
@@ -42,6 +40,13 @@ class TemplateOut(Schema):
     planned_for_qa: bool
     marking_aid_exercise: str
     review_type: str
+
+
+class TemplateOut(AttributesOut):
+    id: int
+    programme_id: int
+    position: int
+    due_offset_days: int
 
 
 class _TemplateFields(Schema):

@@ -27,7 +27,9 @@ class ProgrammeValues(TypedDict, total=False):
     criteria: list[str]
 
 
-class TemplateValues(TypedDict, total=False):
+class AttributeValues(TypedDict, total=False):
+    """The attributes a template component and a learner's component share (R-CORE-4)."""
+
     name: str
     type: str
     completion_mode: str
@@ -41,6 +43,9 @@ class TemplateValues(TypedDict, total=False):
     planned_for_qa: bool
     marking_aid_exercise: str
     review_type: str
+
+
+class TemplateValues(AttributeValues, total=False):
     position: int
     due_offset_days: int
 

@@ -6,7 +6,7 @@ with the acting admin and the record visit it was made in (R-SYNC-12).
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,6 +21,7 @@ from waypoint.plans.journal import EDITABLE_FIELDS, field_value, json_value, sna
 from waypoint.plans.models import ChangeAction, Component, ComponentChange, Review, ReviewStatus
 from waypoint.plans.permissions import PlanAction, plan_change_refusal
 from waypoint.programmes.models import ComponentTemplate, ComponentType, Enrolment
+from waypoint.programmes.services import AttributeValues
 
 TEMPLATE_FIELDS: tuple[str, ...] = (
     "name",
@@ -39,23 +40,10 @@ TEMPLATE_FIELDS: tuple[str, ...] = (
 )
 
 
-class ComponentValues(TypedDict, total=False):
-    name: str
-    type: str
+class ComponentValues(AttributeValues, total=False):
     status: str
     due_date: dt.date | None
     owner: int | None  # the owner's user id
-    completion_mode: str
-    criteria_mappings: list[str]
-    instructions: str
-    evidence_required: bool
-    min_evidence: int
-    documents: list[str]
-    delivery_via_organisation: bool
-    delivery_via_employer: bool
-    planned_for_qa: bool
-    marking_aid_exercise: str
-    review_type: str
 
 
 def component_update(
