@@ -229,7 +229,7 @@ def test_invalid_values_are_refused_with_a_message_per_field_and_change_nothing(
 
 def test_unknown_attributes_are_refused() -> None:
     component = make.component()
-    with pytest.raises(ValidationFailed, match="not component attributes: learner"):
+    with pytest.raises(ValidationFailed, match="cannot be set on a component: learner"):
         component_update(
             component=component,
             by=make.staff({Perm.SUPERVISOR}),

@@ -14,7 +14,8 @@ from django.db.models import Max
 from django.db.models.deletion import ProtectedError
 
 from waypoint.core.errors import Conflict
-from waypoint.people.services import refuse, refuse_unknown, require_supervisor
+from waypoint.core.validation import refuse, refuse_unknown
+from waypoint.people.services import require_supervisor
 from waypoint.programmes.models import ComponentTemplate, Programme
 
 

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from waypoint.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
+from waypoint.core.errors import Conflict, NotFound, PermissionRefused
+from waypoint.core.validation import refuse, refuse_unknown
 from waypoint.people.access import staff_perms
 from waypoint.plans.journal import EDITABLE_FIELDS, field_value, json_value, snapshot
 from waypoint.plans.models import ChangeAction, Component, ComponentChange, Review, ReviewStatus
@@ -55,7 +56,7 @@ def component_update(
     expected_revision: int | None = None,
 ) -> Component:
     """Change attributes of one component; a no-op when nothing differs."""
-    _refuse_unknown_fields(changes)
+    refuse_unknown(changes, EDITABLE_FIELDS, "component")
     with transaction.atomic():
         current = _locked(component.pk)
         if expected_revision is not None and current.revision != expected_revision:
@@ -86,7 +87,7 @@ def component_add(
     *, enrolment: Enrolment, by: AbstractBaseUser, values: ComponentValues, visit_id: int | None
 ) -> Component:
     """Add a component to one learner's plan by hand (it has no template)."""
-    _refuse_unknown_fields(values)
+    refuse_unknown(values, EDITABLE_FIELDS, "component")
     _check(by, PlanAction.ADD, finished=False)
     with transaction.atomic():
         position = (Component.objects.filter(enrolment=enrolment).aggregate(p=Max("position"))["p"] or 0) + 1
@@ -154,15 +155,6 @@ def _check(by: AbstractBaseUser, action: PlanAction, *, finished: bool, fields: 
         raise PermissionRefused(refusal.message)
 
 
-def _refuse_unknown_fields(values: ComponentValues) -> None:
-    unknown = sorted(set(values) - set(EDITABLE_FIELDS))
-    if unknown:
-        raise ValidationFailed(
-            f"These are not component attributes: {', '.join(unknown)}.",
-            fields={f: ["Not a component attribute."] for f in unknown},
-        )
-
-
 def _assign(component: Component, field: str, value: Any) -> None:
     setattr(component, "owner_id" if field == "owner" else field, value)
 
@@ -184,8 +176,7 @@ def _validate(component: Component, *, checked: Iterable[str]) -> None:
         if not staff.exists():
             errors["owner"] = ["The owner must be an active staff user."]
     if errors:
-        summary = "; ".join(f"{field.replace('_', ' ')}: {' '.join(msgs)}" for field, msgs in errors.items())
-        raise ValidationFailed(f"The component was not saved. {summary}", fields=errors)
+        refuse("component", errors)
 
 
 def _keep_review_in_step(component: Component) -> None:

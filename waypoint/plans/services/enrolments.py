@@ -1,21 +1,23 @@
 """Enrolling learners and building their plans from the programme template (R-CORE-3, R-CORE-4)."""
 
 import datetime as dt
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from waypoint.core.errors import Conflict, PermissionRefused, ValidationFailed
+from waypoint.core.errors import Conflict, PermissionRefused
+from waypoint.core.validation import full_clean_or_refuse, refuse_unknown
 from waypoint.people.access import staff_perms
 from waypoint.people.models import Learner
 from waypoint.plans.models import Component, Review
 from waypoint.plans.permissions import PlanAction, enrolment_change_refusal
 from waypoint.plans.services.components import TEMPLATE_FIELDS
 from waypoint.programmes.models import ComponentTemplate, ComponentType, Enrolment, Programme, ProgrammeStatus
+
+_RELATIONS = ("learner", "programme", "enrolled_by")
 
 
 class EnrolmentValues(TypedDict, total=False):
@@ -58,22 +60,20 @@ def enrolment_create(
             for p in programmes
         ]
         for enrolment in enrolments:
-            _validate(enrolment)
+            full_clean_or_refuse(enrolment, "enrolment", exclude=_RELATIONS)
         Enrolment.objects.bulk_create(enrolments)
         plans_create_for(Enrolment.objects.filter(learner=learner, programme__in=programmes))
     return enrolments[0]
 
 
 def enrolment_update(*, enrolment: Enrolment, by: AbstractBaseUser, changes: EnrolmentValues) -> Enrolment:
-    unknown = set(changes) - set(EnrolmentValues.__annotations__)
-    if unknown:
-        raise ValidationFailed(f"These cannot be changed on an enrolment: {', '.join(sorted(unknown))}.")
+    refuse_unknown(changes, EnrolmentValues.__annotations__, "enrolment")
     _check(by, PlanAction.EDIT)
     with transaction.atomic():
         current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
         for field, value in changes.items():
             setattr(current, field, value)
-        _validate(current)
+        full_clean_or_refuse(current, "enrolment", exclude=_RELATIONS)
         current.save()
     return current
 
@@ -133,12 +133,3 @@ def _check(by: AbstractBaseUser, action: PlanAction) -> None:
     refusal = enrolment_change_refusal(staff_perms(by), action)
     if refusal is not None:
         raise PermissionRefused(refusal.message)
-
-
-def _validate(enrolment: Enrolment) -> None:
-    try:
-        enrolment.full_clean(exclude=["learner", "programme", "enrolled_by"], validate_unique=False)
-    except ValidationError as e:
-        fields: dict[str, Any] = e.message_dict
-        summary = "; ".join(f"{f.replace('_', ' ')}: {' '.join(m)}" for f, m in fields.items())
-        raise ValidationFailed(f"The enrolment was not saved. {summary}", fields=fields) from None
