@@ -101,7 +101,11 @@ def demo_delete() -> None:
     tables = [m._meta.db_table for m in _waypoint_models_children_first()]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # TRUNCATE refuses tables with foreign-key checks still pending from earlier writes in the
+            # same transaction: run those checks now, then defer again as Django's constraints expect.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(_q(t) for t in tables)} RESTART IDENTITY")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             for table in tables:
                 cursor.execute(f"DELETE FROM {_q(table)}")
