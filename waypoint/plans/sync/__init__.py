@@ -1,0 +1,1 @@
+"""Learning-plan synchronisation (SPEC §2): gather → decide → apply."""
