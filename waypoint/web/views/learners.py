@@ -18,7 +18,7 @@ from waypoint.people.access import staff_perms
 from waypoint.people.selectors import learner_list_for
 from waypoint.plans.journal import EDITABLE_FIELDS
 from waypoint.plans.models import ChangeAction, Component, ComponentChange
-from waypoint.plans.permissions import QA_FLAG, PlanAction, may_sync_anything, plan_change_refusal
+from waypoint.plans.permissions import QA_FLAG, PlanAction, plan_change_refusal
 from waypoint.plans.selectors import journal_for, learner_components, removed_templates_of_learner
 from waypoint.plans.services.reviews import REVIEW_SCHEDULE_FIELD
 from waypoint.programmes.models import ComponentType
@@ -118,7 +118,6 @@ def learner_detail(request: HttpRequest, learner_id: int) -> HttpResponse:
         "type_choices": [(t, ComponentType(t).label) for t in ComponentType.values if t in present_types],
         "add_refusal": add_refusal.message if add_refusal else None,
         "readd_form": ReaddForm(),
-        "may_sync": may_sync_anything(perms),
         "visit_id": visit_id(request),
     }
     return render(request, "web/learners/detail.html", context)
