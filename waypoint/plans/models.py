@@ -33,6 +33,11 @@ class Component(ComponentAttributes):
         related_name="components",
         help_text="Empty for a component added to one learner by hand.",
     )
+    # A component a sync copied from a component added by hand on another learner's plan: later syncs of
+    # that component find this copy through it (R-SYNC-11). No constraint: the original may be deleted.
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     position = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=ComponentStatus.choices, default=ComponentStatus.NOT_STARTED)
     due_date = models.DateField(null=True, blank=True)
