@@ -72,19 +72,24 @@ def only_changes_available(sources: Iterable[SourceComponent]) -> bool:
 
 def decide(sources: Iterable[SourceComponent], targets: Iterable[TargetPlan], choice: SyncChoice) -> Iterator[Decision]:
     """One decision per target learner and source component."""
-    source_list = list(sources)
+    # What a source writes does not depend on the target: work it out once per component.
+    prepared = [(source, _wanted(source, choice)) for source in sources]
     for plan in targets:
-        for source in source_list:
-            yield decide_pair(source, plan, choice)
+        for source, wanted in prepared:
+            yield _decide(source, plan, choice, wanted)
 
 
 def decide_pair(source: SourceComponent, plan: TargetPlan, choice: SyncChoice) -> Decision:
+    return _decide(source, plan, choice, _wanted(source, choice))
+
+
+def _decide(source: SourceComponent, plan: TargetPlan, choice: SyncChoice, wanted: Mapping[str, Any]) -> Decision:
     target = plan.components.get(source.key)
     if source.deleted:
         return _delete(source, plan.learner_id, target, choice)
     if target is None:
         return _create(source, plan.learner_id, choice)
-    return _synchronise(source, plan.learner_id, target, choice)
+    return _synchronise(source, plan.learner_id, target, choice, wanted)
 
 
 def decide_source(source: SourceComponent, *, learner_id: int, choice: SyncChoice) -> Decision | None:
@@ -147,7 +152,9 @@ def _create(source: SourceComponent, learner_id: int, choice: SyncChoice) -> Dec
     )
 
 
-def _synchronise(source: SourceComponent, learner_id: int, target: TargetComponent, choice: SyncChoice) -> Decision:
+def _synchronise(
+    source: SourceComponent, learner_id: int, target: TargetComponent, choice: SyncChoice, wanted: Mapping[str, Any]
+) -> Decision:
     base = Decision(learner_id=learner_id, key=source.key, action=SyncAction.SYNCHRONISE, target=target)
     if choice.sync_type is SyncType.SELECTED and source.template_values is None:
         return _not(base, NotSynced.NO_TEMPLATE)
@@ -155,7 +162,6 @@ def _synchronise(source: SourceComponent, learner_id: int, target: TargetCompone
         return _not(base, NotSynced.STATUS_NOT_SELECTED)
     if choice.sync_type is SyncType.ONLY_CHANGES and not (source.changed_fields & set(SYNCED_FIELDS)):
         return _not(base, NotSynced.NO_RECENT_CHANGES)
-    wanted = _wanted(source, choice)
     diff = {f: (target.values[f], v) for f, v in wanted.items() if target.values[f] != v}
     if (
         choice.sync_type is SyncType.ONLY_CHANGES
@@ -186,6 +192,8 @@ def _synchronise(source: SourceComponent, learner_id: int, target: TargetCompone
 
 def _wanted(source: SourceComponent, choice: SyncChoice) -> dict[str, Any]:
     """The values a sync of this type writes onto an existing target component."""
+    if source.deleted or (choice.sync_type is SyncType.SELECTED and source.template_values is None):
+        return {}
     if choice.sync_type is SyncType.ONLY_CHANGES:
         # R-SYNC-8, R-SYNC-17: only what the admin changed; the owner only if they changed it.
         return {f: source.values[f] for f in SYNCED_FIELDS if f in source.changed_fields}
