@@ -117,6 +117,15 @@ def test_a_selected_component_without_recent_changes_is_not_synchronised_by_only
     assert decision.reason is NotSynced.NO_RECENT_CHANGES
 
 
+def test_only_changes_creates_only_components_that_are_part_of_the_recent_changes() -> None:  # R-SYNC-8, 11
+    only = choice(SyncType.ONLY_CHANGES)
+    assert decide_pair(source(), plan(), only).reason is NotSynced.NO_RECENT_CHANGES
+    assert decide_pair(source(created=True), plan(), only).synchronised
+    readded_and_changed = source(changed_fields=frozenset({"due_date"}))
+    assert decide_pair(readded_and_changed, plan(), only).action is SyncAction.CREATE
+    assert decide_pair(readded_and_changed, plan(), only).synchronised
+
+
 # R-SYNC-9
 
 

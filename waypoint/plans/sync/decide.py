@@ -133,6 +133,8 @@ def _create(source: SourceComponent, learner_id: int, choice: SyncChoice) -> Dec
     base = Decision(learner_id=learner_id, key=source.key, action=SyncAction.CREATE)
     if choice.sync_type is SyncType.SELECTED and source.template_values is None:
         return _not(base, NotSynced.NO_TEMPLATE)
+    if choice.sync_type is SyncType.ONLY_CHANGES and not _recently_changed(source):  # R-SYNC-8
+        return _not(base, NotSynced.NO_RECENT_CHANGES)
     if refusal := plan_change_refusal(choice.perms, PlanAction.ADD, finished=False):
         return _not(base, _REFUSALS[refusal])
     values = {f: source.values[f] for f in SYNCED_FIELDS}
@@ -161,7 +163,7 @@ def _synchronise(
     if target.status not in choice.statuses:  # R-SYNC-6
         return _not(base, NotSynced.STATUS_NOT_SELECTED)
     if choice.sync_type is SyncType.ONLY_CHANGES and not (source.changed_fields & set(SYNCED_FIELDS)):
-        return _not(base, NotSynced.NO_RECENT_CHANGES)
+        return _not(base, NotSynced.NO_RECENT_CHANGES)  # R-SYNC-8
     diff = {f: (target.values[f], v) for f, v in wanted.items() if target.values[f] != v}
     if (
         choice.sync_type is SyncType.ONLY_CHANGES
@@ -224,6 +226,11 @@ def _review_effect(target: TargetComponent, diff: Mapping[str, tuple[Any, Any]])
     if target.review.status == ReviewStatus.COMPLETED:  # R-SYNC-19: it keeps its date and time
         return ReviewEffect.KEEP_COMPLETED
     return ReviewEffect.RECREATE
+
+
+def _recently_changed(source: SourceComponent) -> bool:
+    """Part of the admin's recent changes: created, or with a synced attribute changed (R-SYNC-8)."""
+    return source.created or bool(source.changed_fields & set(SYNCED_FIELDS))
 
 
 def _has_evidence(target: TargetComponent) -> bool:
