@@ -7,14 +7,10 @@ Uses a fresh SQLite file var/bench/demo-build.sqlite3 unless WAYPOINT_BENCH_DATA
 """
 
 import argparse
-import os
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "var" / "bench"
-SQLITE_FILE = BENCH_DIR / "demo-build.sqlite3"
+from environment import bench_database, django_ready
 
 # Which tables each build step writes (for rows/s per step).
 STEP_TABLES = {
@@ -36,25 +32,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    url = os.environ.get("WAYPOINT_BENCH_DATABASE_URL")
-    if not url:
-        BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{SQLITE_FILE}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    sys.path.insert(0, str(ROOT))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    url = bench_database("demo-build.sqlite3", fresh=True)
+    django_ready(url)
     from django.db import connection
 
     from waypoint.demo.builder import demo_build
 
-    call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} ({url})")
     print(f"waypoint demo --learners {args.learners} --seed {args.seed}{' --reset' if 'postgres' in url else ''}")
     started = time.perf_counter()
@@ -73,7 +56,7 @@ def main() -> None:
     total = report.total_rows
     print(f"\nbuild {report.seconds:.1f} s (wall {wall:.1f} s): {total:,} rows, {total / wall:,.0f} rows/s")
     if "sqlite" in url:
-        files = [Path(f"{SQLITE_FILE}{s}") for s in ("", "-wal")]
+        files = [Path(url.removeprefix("sqlite:///") + s) for s in ("", "-wal")]
         size = sum(f.stat().st_size for f in files if f.exists())
         print(f"database file: {size / 1e6:,.0f} MB")
 

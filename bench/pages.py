@@ -7,16 +7,13 @@ then requests each page through Django's test client: median and p95 in ms, and 
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = ROOT / "var" / "bench"
-SQLITE_FILE = BENCH_DIR / "pages.sqlite3"
+from environment import bench_database, django_ready
+
 LEARNERS = 20_000
 
 
@@ -39,18 +36,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
-    url = os.environ.get("WAYPOINT_BENCH_DATABASE_URL")
-    if not url:
-        BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{SQLITE_FILE}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    sys.path.insert(0, str(ROOT))
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    url = bench_database("pages.sqlite3")
+    django_ready(url)
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -61,7 +48,6 @@ def main() -> None:
     from waypoint.plans.models import Component
     from waypoint.programmes.models import Enrolment, Programme, ProgrammeStatus
 
-    call_command("migrate", verbosity=0)
     if Learner.objects.count() < LEARNERS:
         print(f"building {LEARNERS:,} demo learners into {url} …")
         report = demo_build(learners=LEARNERS, reset=True, log=print)

@@ -5,7 +5,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 
 from waypoint.people.models import Group
 from waypoint.plans.journal import EDITABLE_FIELDS
@@ -145,9 +144,3 @@ class ReviewScheduleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-
-
-def user_label(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "—"
-    return str(getattr(user, "get_full_name", lambda: "")() or user.get_username())

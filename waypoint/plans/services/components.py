@@ -21,24 +21,11 @@ from waypoint.people.access import staff_perms
 from waypoint.plans.journal import EDITABLE_FIELDS, field_value, json_value, snapshot
 from waypoint.plans.models import ChangeAction, Component, ComponentChange, Review, ReviewStatus
 from waypoint.plans.permissions import PlanAction, plan_change_refusal
-from waypoint.programmes.models import ComponentTemplate, ComponentType, Enrolment
+from waypoint.programmes.models import ComponentAttributes, ComponentTemplate, ComponentType, Enrolment
 from waypoint.programmes.services import AttributeValues
 
-TEMPLATE_FIELDS: tuple[str, ...] = (
-    "name",
-    "type",
-    "completion_mode",
-    "criteria_mappings",
-    "instructions",
-    "evidence_required",
-    "min_evidence",
-    "documents",
-    "delivery_via_organisation",
-    "delivery_via_employer",
-    "planned_for_qa",
-    "marking_aid_exercise",
-    "review_type",
-)
+# The attributes a component takes from its template: the fields the two models share (R-CORE-4).
+TEMPLATE_FIELDS: tuple[str, ...] = tuple(f.name for f in ComponentAttributes._meta.fields)
 
 
 class ComponentValues(AttributeValues, total=False):

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from waypoint.people.models import Learner
 from waypoint.plans.journal import EDITABLE_FIELDS
 from waypoint.plans.models import ChangeAction, Component, ComponentChange
+from waypoint.plans.selectors import recent_changes
 from waypoint.plans.services.components import TEMPLATE_FIELDS
 from waypoint.plans.sync.types import (
     ComponentKey,
@@ -49,7 +50,7 @@ def gather_sources(
     """
     rows = list(Component.objects.filter(enrolment_id=enrolment.pk).order_by("position", "id").values(*_ROW_COLUMNS))
     changes = (
-        ComponentChange.objects.filter(visit_id=visit_id, by_id=by_id, enrolment_id=enrolment.pk).order_by("at", "id")
+        recent_changes(visit_id=visit_id, by_id=by_id).filter(enrolment_id=enrolment.pk).order_by("at", "id")
         if visit_id is not None
         else ComponentChange.objects.none()
     )
