@@ -6,6 +6,7 @@ WAYPOINT_DEBUG          "1" for development (make run sets it)
 WAYPOINT_ALLOWED_HOSTS  comma-separated, default localhost names
 WAYPOINT_EMULATORS      "1" mounts the LRS and EPA-platform emulators (make run sets it)
 WAYPOINT_MARKING_AID    "1" when the installation uses Marking Aid exercises
+WAYPOINT_SYNC_BACKGROUND_FROM  sync runs with more target learners than this run in the task worker (500)
 """
 
 import os
@@ -125,6 +126,17 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # Waypoint serves its own (vendored) assets in every mode: it runs offline with no other web server.
 # Finders make `collectstatic` optional; run it in production for compressed, cached files.
 WHITENOISE_USE_FINDERS = True
+
+# Progress of long work (a background sync's done/total) is written outside the work's transaction so that
+# other processes can read it while it runs: a cache every process of the installation shares.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
+# A sync run for more target learners than this is applied by the task worker, with progress (R-PLUS-3).
+WAYPOINT_SYNC_BACKGROUND_FROM = int(os.environ.get("WAYPOINT_SYNC_BACKGROUND_FROM", "500"))
 
 TASKS = {
     "default": {

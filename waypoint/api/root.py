@@ -12,6 +12,7 @@ from waypoint.api.auth import session_auth, token_auth
 from waypoint.core.errors import ApplicationError
 from waypoint.people.api import router as people_router
 from waypoint.plans.api import router as plans_router
+from waypoint.plans.sync.api import router as sync_router
 from waypoint.programmes.api import router as programmes_router
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ for _exc in (Exception, ApplicationError, ValidationError, HttpError, Authentica
 api.add_router("", people_router)
 api.add_router("", programmes_router)
 api.add_router("", plans_router)
+api.add_router("", sync_router)
 
 
 _fallback = Router()

@@ -148,6 +148,7 @@ class ChangeAction(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"
     DELETED = "deleted", "Deleted"
+    SYNCHRONISED = "synchronised", "Synchronised"  # by a sync run: old and new hold every changed field
 
 
 class ComponentChange(models.Model):
@@ -163,11 +164,14 @@ class ComponentChange(models.Model):
     )
     template = models.ForeignKey(ComponentTemplate, null=True, on_delete=models.SET_NULL, related_name="+")
     component_name = models.CharField(max_length=200)
-    action = models.CharField(max_length=10, choices=ChangeAction.choices)
+    action = models.CharField(max_length=20, choices=ChangeAction.choices)
     field = models.CharField(max_length=40, blank=True)
     old_value = models.JSONField(null=True)
     new_value = models.JSONField(null=True)
     visit = models.ForeignKey(RecordVisit, null=True, on_delete=models.SET_NULL, related_name="changes")
+    sync_run = models.ForeignKey(
+        "plans.SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -178,3 +182,35 @@ class ComponentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.component_name} {self.field}".strip()
+
+
+from waypoint.plans.sync.models import (  # noqa: E402  (the sync run's models belong to this app)
+    SyncOutcome,
+    SyncRun,
+    SyncRunComponent,
+    SyncRunStatus,
+    SyncSavedComponent,
+    SyncSavedReview,
+    SyncSavedTask,
+    SyncTarget,
+)
+
+__all__ = [
+    "CalendarTask",
+    "ChangeAction",
+    "Component",
+    "ComponentChange",
+    "ComponentStatus",
+    "RecordVisit",
+    "Review",
+    "ReviewStatus",
+    "SyncOutcome",
+    "SyncRun",
+    "SyncRunComponent",
+    "SyncRunStatus",
+    "SyncSavedComponent",
+    "SyncSavedReview",
+    "SyncSavedTask",
+    "SyncTarget",
+    "TaskStatus",
+]

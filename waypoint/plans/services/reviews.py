@@ -32,6 +32,9 @@ def review_schedule(
         review.status, review.scheduled_at = ReviewStatus.SCHEDULED, starts_at
         review.save(update_fields=["status", "scheduled_at"])
         review.tasks.all().delete()
+        # A review is part of its component: a sync summary decided on the old one is now stale (R-SYNC-15).
+        current.revision += 1
+        current.save(update_fields=["revision"])
         learner = current.learner
         admin_id = current.owner_id or learner.tutor_id
         tasks = [CalendarTask(review=review, learner=learner, title=f"{current.name}", starts_at=starts_at)]

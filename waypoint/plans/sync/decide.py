@@ -73,17 +73,18 @@ def only_changes_available(sources: Iterable[SourceComponent]) -> bool:
 def decide(sources: Iterable[SourceComponent], targets: Iterable[TargetPlan], choice: SyncChoice) -> Iterator[Decision]:
     """One decision per target learner and source component."""
     # What a source writes does not depend on the target: work it out once per component.
-    prepared = [(source, _wanted(source, choice)) for source in sources]
+    prepared = [(source, sync_values(source, choice)) for source in sources]
     for plan in targets:
         for source, wanted in prepared:
-            yield _decide(source, plan, choice, wanted)
+            yield decide_with(source, plan, choice, wanted)
 
 
 def decide_pair(source: SourceComponent, plan: TargetPlan, choice: SyncChoice) -> Decision:
-    return _decide(source, plan, choice, _wanted(source, choice))
+    return decide_with(source, plan, choice, sync_values(source, choice))
 
 
-def _decide(source: SourceComponent, plan: TargetPlan, choice: SyncChoice, wanted: Mapping[str, Any]) -> Decision:
+def decide_with(source: SourceComponent, plan: TargetPlan, choice: SyncChoice, wanted: Mapping[str, Any]) -> Decision:
+    """One pair, with the source's `sync_values` worked out once beforehand."""
     target = plan.components.get(source.key)
     if source.deleted:
         return _delete(source, plan.learner_id, target, choice)
@@ -137,13 +138,7 @@ def _create(source: SourceComponent, learner_id: int, choice: SyncChoice) -> Dec
         return _not(base, NotSynced.NO_RECENT_CHANGES)
     if refusal := plan_change_refusal(choice.perms, PlanAction.ADD, finished=False):
         return _not(base, _REFUSALS[refusal])
-    values = {f: source.values[f] for f in SYNCED_FIELDS}
-    # R-SYNC-16 (and the same for a creation by ONLY changes): a component the source's case owner owns
-    # is created unassigned, since the target learner has a case owner of their own.
-    if source.owned_by_case_owner:
-        values["owner"] = None
-    if choice.sync_type is SyncType.SELECTED:
-        values.update(_selected(source, choice))
+    values = create_values(source, choice)
     has_review = values["type"] in ComponentType.with_review()
     return Decision(
         learner_id=learner_id,
@@ -192,8 +187,20 @@ def _synchronise(
     )
 
 
-def _wanted(source: SourceComponent, choice: SyncChoice) -> dict[str, Any]:
-    """The values a sync of this type writes onto an existing target component."""
+def create_values(source: SourceComponent, choice: SyncChoice) -> dict[str, Any]:
+    """Every attribute of a component a sync creates on a target (R-SYNC-11)."""
+    values = {f: source.values[f] for f in SYNCED_FIELDS}
+    # R-SYNC-16 (and the same for a creation by ONLY changes): a component the source's case owner owns
+    # is created unassigned, since the target learner has a case owner of their own.
+    if source.owned_by_case_owner:
+        values["owner"] = None
+    if choice.sync_type is SyncType.SELECTED and source.template_values is not None:
+        values.update(_selected(source, choice))
+    return values
+
+
+def sync_values(source: SourceComponent, choice: SyncChoice) -> dict[str, Any]:
+    """The values a sync of this type writes onto an existing target component: the same for every target."""
     if source.deleted or (choice.sync_type is SyncType.SELECTED and source.template_values is None):
         return {}
     if choice.sync_type is SyncType.ONLY_CHANGES:

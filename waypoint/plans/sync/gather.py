@@ -4,10 +4,16 @@ Target learners come as a queryset (in a run, a sub-select on its `SyncTarget` r
 ids passed as SQL parameters, so a sync has no limit on learners (R-SYNC-26).
 """
 
+import datetime as dt
+import functools
+import heapq
+import json
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, DateField, JSONField, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from waypoint.people.models import Learner
 from waypoint.plans.journal import EDITABLE_FIELDS
@@ -48,7 +54,11 @@ def gather_sources(
     Recent changes (R-SYNC-12) are the admin's journal rows in the given record visit on this enrolment:
     fields updated, components created, components deleted. Three queries.
     """
-    rows = list(Component.objects.filter(enrolment_id=enrolment.pk).order_by("position", "id").values(*_ROW_COLUMNS))
+    rows = list(
+        Component.objects.filter(enrolment_id=enrolment.pk)
+        .order_by("position", "id")
+        .values(*_ROW_COLUMNS, "position", "updated_at")
+    )
     changes = (
         recent_changes(visit_id=visit_id, by_id=by_id).filter(enrolment_id=enrolment.pk).order_by("at", "id")
         if visit_id is not None
@@ -88,6 +98,9 @@ def gather_sources(
                 created=row["id"] in created,
                 review=_review(row),
                 owned_by_case_owner=case_owner is not None and values["owner"] == case_owner,
+                revision=row["revision"],
+                position=row["position"],
+                updated_at=row["updated_at"],
             )
         )
     for component_id, change in deleted.items():
@@ -103,6 +116,7 @@ def gather_sources(
                 values=values,
                 component_id=None,
                 deleted=True,
+                updated_at=change.at,
             )
         )
     if keys is not None:
@@ -112,36 +126,140 @@ def gather_sources(
 
 
 def gather_targets(
-    *, programme_id: int, learners: QuerySet[Learner], keys: Collection[ComponentKey]
+    *,
+    programme_id: int,
+    learners: QuerySet[Learner],
+    keys: Collection[ComponentKey],
+    fields: Collection[str] = EDITABLE_FIELDS,
+    full_keys: Collection[ComponentKey] = (),
 ) -> Iterator[TargetPlan]:
     """Each target learner's components for the selected keys, learner by learner in id order.
 
-    Two streamed queries (learners, components), whatever the number of learners; a learner with none of
-    the components still gets a plan, so that the sync can create them.
+    A fixed number of streamed queries, whatever the number of learners; a learner with none of the
+    components still gets a plan, so that the sync can create them. Only the attributes in `fields` are
+    loaded (a sync of two changed fields reads two columns, not sixteen) except for `full_keys` (those a
+    sync deletes), read as raw rows without Django's per-value converters; each component's `state` is the
+    raw tuple, so equal states can share one decision.
     """
-    template_ids = [k[1] for k in keys if k[0] == "template"]
-    copied_ids = [k[1] for k in keys if k[0] == "component"]
     learner_ids = (
         Enrolment.objects.filter(programme_id=programme_id, learner_id__in=learners.values("pk"))
         .order_by("learner_id")
         .values_list("learner_id", flat=True)
     )
+    full = set(full_keys)
+    partial = [k for k in keys if k not in full]
+    streams = [
+        _component_rows(programme_id, learners, part, loaded)
+        for part, loaded in ((partial, fields), (list(full), EDITABLE_FIELDS))
+        if part
+    ]
+    rows = heapq.merge(*streams, key=lambda r: (r[1][0], r[1][1]))
+    item = next(rows, None)
+    for learner_id in learner_ids.iterator(chunk_size=CHUNK):
+        own: dict[ComponentKey, TargetComponent] = {}
+        while item is not None and item[1][0] <= learner_id:
+            reader, row = item
+            if row[0] == learner_id:
+                key = template_key(row[3]) if row[3] else hand_made_key(row[4])
+                own[key] = reader.target(row)
+            item = next(rows, None)
+        yield TargetPlan(learner_id=learner_id, components=own)
+
+
+def _component_rows(
+    programme_id: int, learners: QuerySet[Learner], keys: Collection[ComponentKey], fields: Collection[str]
+) -> Iterator[tuple["_RawReader", tuple[Any, ...]]]:
+    loaded = tuple(f for f in EDITABLE_FIELDS if f in fields or f == "status")
+    template_ids = [k[1] for k in keys if k[0] == "template"]
+    copied_ids = [k[1] for k in keys if k[0] == "component"]
+    as_text = {f"{f}_text": Cast(f, TextField()) for f in loaded if f in _JSON_FIELDS}
     components = (
         Component.objects.filter(enrolment__programme_id=programme_id, learner_id__in=learners.values("pk"))
         .filter(Q(template_id__in=template_ids) | Q(copied_from_id__in=copied_ids))
+        .annotate(**as_text)
         .order_by("learner_id", "id")
-        .values(*_ROW_COLUMNS)
+        .values_list(
+            "learner_id",
+            "id",
+            "revision",
+            "template_id",
+            "copied_from_id",
+            "review__status",
+            "review__scheduled_at",
+            "marking_aid_submitted",
+            *(f"{f}_text" if f"{f}_text" in as_text else _column(f) for f in loaded),
+        )
     )
-    rows = components.iterator(chunk_size=CHUNK)
-    row = next(rows, None)
-    for learner_id in learner_ids.iterator(chunk_size=CHUNK):
-        own: dict[ComponentKey, TargetComponent] = {}
-        while row is not None and row["learner_id"] <= learner_id:
-            if row["learner_id"] == learner_id:
-                key = template_key(row["template_id"]) if row["template_id"] else hand_made_key(row["copied_from_id"])
-                own[key] = _target(row)
-            row = next(rows, None)
-        yield TargetPlan(learner_id=learner_id, components=own)
+    reader = _RawReader(loaded)
+    for row in _raw_rows(components.query, chunk_size=CHUNK):
+        yield reader, row
+
+
+_JSON_FIELDS = frozenset(f.name for f in Component._meta.fields if isinstance(f, JSONField))
+_DATE_FIELDS = frozenset(f.name for f in Component._meta.fields if type(f) is DateField)
+_BOOL_FIELDS = frozenset(f.name for f in Component._meta.fields if isinstance(f, BooleanField))
+
+
+def _column(field: str) -> str:
+    return "owner_id" if field == "owner" else field
+
+
+def _raw_rows(query: Any, *, chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    """The query's rows as the driver returns them: no per-value conversion in Python."""
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(chunk_size):
+            yield from batch
+
+
+class _RawReader:
+    """Turns raw component rows into TargetComponents; each distinct raw value is converted once."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.status_at = fields.index("status")
+        self.converters = tuple(self._converter(f) for f in fields)
+        self.reviews: dict[tuple[Any, Any], ReviewState | None] = {(None, None): None}
+
+    def _converter(self, field: str) -> Any:
+        if field in _JSON_FIELDS:
+            return functools.lru_cache(maxsize=4096)(lambda raw: None if raw is None else json.loads(raw))
+        if field in _DATE_FIELDS:
+            return functools.lru_cache(maxsize=4096)(
+                lambda raw: raw if raw is None or isinstance(raw, str) else raw.isoformat()
+            )
+        if field in _BOOL_FIELDS:
+            return bool
+        return None
+
+    def target(self, row: tuple[Any, ...]) -> TargetComponent:
+        raw = row[8:]
+        values = {
+            f: (v if convert is None else convert(v))
+            for f, v, convert in zip(self.fields, raw, self.converters, strict=True)
+        }
+        review_key = (row[5], row[6])
+        review = self.reviews.get(review_key)
+        if review is None and row[5] is not None:
+            review = self.reviews[review_key] = ReviewState(status=row[5], scheduled_at=_aware(row[6]))
+        return TargetComponent(
+            component_id=row[1],
+            status=raw[self.status_at],
+            values=values,
+            review=review,
+            marking_aid_submitted=bool(row[7]),
+            revision=row[2],
+            state=(row[5], bool(row[7]), *raw),
+        )
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    """A raw timestamp as an aware datetime (SQLite returns text)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _values(row: dict[str, Any]) -> dict[str, Any]:
@@ -159,15 +277,3 @@ def _template_values(template: dict[str, Any] | None, values: dict[str, Any]) ->
 def _review(row: dict[str, Any]) -> ReviewState | None:
     status = row["review__status"]
     return None if status is None else ReviewState(status=status, scheduled_at=row["review__scheduled_at"])
-
-
-def _target(row: dict[str, Any]) -> TargetComponent:
-    values = _values(row)
-    return TargetComponent(
-        component_id=row["id"],
-        status=values["status"],
-        values=values,
-        review=_review(row),
-        marking_aid_submitted=row["marking_aid_submitted"],
-        revision=row["revision"],
-    )

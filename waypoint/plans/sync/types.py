@@ -112,6 +112,9 @@ class SourceComponent:
     deleted: bool = False  # deleted in the recent changes
     review: ReviewState | None = None
     owned_by_case_owner: bool = False  # the owner is the source learner's case owner (R-SYNC-16)
+    revision: int | None = None
+    position: int = 0
+    updated_at: dt.datetime | None = None  # for a deleted one, when it was deleted
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ class TargetComponent:
     review: ReviewState | None = None
     marking_aid_submitted: bool = False
     revision: int = 1
+    # Everything a decision depends on, as a hashable tuple: components in equal states decide alike.
+    state: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

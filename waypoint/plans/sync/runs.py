@@ -1,0 +1,251 @@
+"""Sync runs: create one with its summary, confirm it (inline or in the worker), undo it (R-SYNC-13…15, 27,
+R-PLUS-1…3). Each service is one transaction; a refusal says why and changes nothing."""
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from waypoint.core.bulk import insert_rows
+from waypoint.core.errors import Conflict, PermissionRefused, ValidationFailed
+from waypoint.people.access import staff_perms
+from waypoint.people.models import Learner
+from waypoint.plans.models import ComponentStatus, SyncRun, SyncRunStatus, SyncTarget
+from waypoint.plans.permissions import may_sync_anything
+from waypoint.plans.sync.apply import StaleSummary, apply_run, changed_since_summary, undo_run
+from waypoint.plans.sync.decide import only_changes_available, selectable_attributes
+from waypoint.plans.sync.summarise import run_sources, summarise
+from waypoint.plans.sync.types import ComponentKey, SyncType
+from waypoint.programmes.models import Enrolment
+
+NO_SYNC_PERMISSION = "Synchronising learning plans needs Supervisor, Compliance QA, Internal Verifier or an Advanced Delivery Management permission."  # noqa: E501
+STALE = (
+    "Learning plans changed since this summary was made, so nothing was applied. "
+    "The summary has been worked out again: check it and confirm again."
+)
+
+
+def sync_run_create(
+    *,
+    by: AbstractBaseUser,
+    enrolment: Enrolment,
+    keys: Sequence[ComponentKey],
+    learners: QuerySet[Learner],
+    learner_ids: Sequence[int] | None = None,
+    sync_type: str,
+    statuses: Sequence[str],
+    attributes: Sequence[str] = (),
+    visit_id: int | None,
+) -> SyncRun:
+    """A run with its summary. `learners` are the eligible learners the admin's filters match (R-SYNC-5); with
+    `learner_ids`, only those of them (each must be eligible). The selection is stored as `SyncTarget` rows."""
+    perms = staff_perms(by)
+    if not may_sync_anything(perms):
+        raise PermissionRefused(NO_SYNC_PERMISSION)  # R-SYNC-1
+    choice_errors = _choice_errors(sync_type, statuses, attributes)
+    if choice_errors:
+        raise ValidationFailed("The sync choices are not valid.", fields=choice_errors)
+    if not keys:
+        raise ValidationFailed("Select at least one component to synchronise.", fields={"components": ["Required."]})
+    with transaction.atomic():
+        run = SyncRun.objects.create(
+            by_id=by.pk,
+            source_learner_id=enrolment.learner_id,
+            enrolment=enrolment,
+            programme_id=enrolment.programme_id,
+            visit_id=visit_id,
+            keys=[list(k) for k in dict.fromkeys(keys)],
+            sync_type=sync_type,
+            statuses=sorted(set(statuses)),
+            attributes=sorted(set(attributes)),
+            perms=sorted(p.value for p in perms),
+        )
+        sources = run_sources(run)
+        unknown = set(map(tuple, run.keys)) - {s.key for s in sources}
+        if unknown:
+            raise ValidationFailed(
+                f"{len(unknown)} of the selected components are not on this learner's plan for the programme.",
+                fields={"components": [f"Unknown: {', '.join(f'{k}{i}' for k, i in sorted(unknown))}."]},
+            )
+        if sync_type == SyncType.ONLY_CHANGES and not only_changes_available(sources):  # R-SYNC-8
+            raise ValidationFailed(
+                "ONLY changes is not available: you have made no changes to this learner's plan since opening it.",
+                fields={"sync_type": ["No recent changes."]},
+            )
+        _store_targets(run, learners, learner_ids)
+        summarise(run, sources)
+        if run.learner_count == 0:
+            raise ValidationFailed("Select at least one learner to synchronise.", fields={"learners": ["Required."]})
+        run.save()
+    return run
+
+
+def _choice_errors(sync_type: str, statuses: Sequence[str], attributes: Sequence[str]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if sync_type not in {t.value for t in SyncType}:
+        errors["sync_type"] = [f"Choose one of: {', '.join(t.value for t in SyncType)}."]  # R-SYNC-7
+    known = set(ComponentStatus.values)
+    if not statuses:
+        errors["statuses"] = ["Select at least one component status (R-SYNC-6)."]
+    elif unknown := sorted(set(statuses) - known):
+        errors["statuses"] = [f"Unknown status: {', '.join(unknown)}."]
+    offered = selectable_attributes(marking_aid_enabled=settings.WAYPOINT_MARKING_AID)
+    if sync_type == SyncType.SELECTED:
+        if not attributes:
+            errors["attributes"] = ["Tick at least one template attribute."]
+        elif not_offered := sorted(set(attributes) - set(offered)):
+            errors["attributes"] = [f"Not offered for SELECTED: {', '.join(not_offered)}."]  # R-SYNC-10
+    elif attributes:
+        errors["attributes"] = ["Template attributes are chosen only with the SELECTED type."]
+    return errors
+
+
+def _store_targets(run: SyncRun, learners: QuerySet[Learner], learner_ids: Sequence[int] | None) -> None:
+    """The selection as rows: from the matching learners' query, or the chosen ids checked against it."""
+    if learner_ids is None:
+        sql, params = learners.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {SyncTarget._meta.db_table} (run_id, learner_id) SELECT %s, t.pk FROM ({sql}) t",
+                [run.pk, *params],
+            )
+        return
+    insert_rows(SyncTarget, ("run_id", "learner_id"), [(run.pk, i) for i in dict.fromkeys(learner_ids)])
+    ineligible = SyncTarget.objects.filter(run=run).exclude(learner_id__in=learners.values("pk"))
+    if count := ineligible.count():
+        some = ", ".join(str(i) for i in ineligible.order_by("learner_id").values_list("learner_id", flat=True)[:10])
+        raise ValidationFailed(
+            f"{count} of the selected learners cannot be synchronised from this plan (not on the programme, "
+            "not visible to you, the source learner, or in an excluded status).",
+            fields={"learners": [f"Not eligible: {some}{' …' if count > 10 else ''}."]},
+        )
+
+
+def sync_run_confirm(*, run: SyncRun, by: AbstractBaseUser) -> SyncRun:
+    """R-SYNC-15: apply exactly the summary, or nothing if a plan changed since (then a fresh summary is made).
+
+    Confirming twice applies once. A run for many learners goes to the task worker (R-PLUS-3).
+    """
+    if run.by_id != by.pk:
+        raise PermissionRefused("Only the admin who prepared this sync run can confirm it.")
+    with transaction.atomic():
+        locked = SyncRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status in (SyncRunStatus.QUEUED, SyncRunStatus.APPLYING, SyncRunStatus.APPLIED):
+            return locked
+        if locked.status != SyncRunStatus.SUMMARISED:
+            raise Conflict(f"This sync run is {locked.get_status_display().lower()}; it cannot be confirmed.")
+        stale = _is_stale(locked, by)
+        if not stale:
+            if locked.learner_count > settings.WAYPOINT_SYNC_BACKGROUND_FROM:
+                locked.status = SyncRunStatus.QUEUED
+                locked.save(update_fields=["status"])
+                from waypoint.plans.sync.tasks import sync_run_apply_task
+
+                transaction.on_commit(lambda: sync_run_apply_task.enqueue(locked.pk))
+                return locked
+            try:
+                with transaction.atomic():
+                    _apply(locked)
+            except StaleSummary:
+                stale = True
+    if stale:
+        sync_run_refresh(run=locked)
+        raise Conflict(STALE)
+    return locked
+
+
+def sync_run_apply(run_id: int) -> SyncRun:
+    """The worker's half of a confirm: the same checks, then the apply."""
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().get(pk=run_id)
+        if run.status != SyncRunStatus.QUEUED:
+            return run
+        run.status = SyncRunStatus.APPLYING
+        run.save(update_fields=["status"])
+    stale = False
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.select_for_update().get(pk=run_id)
+            if _is_stale(run, run.by):
+                raise StaleSummary
+            _apply(run)
+    except StaleSummary:
+        stale = True
+    except Exception as e:
+        SyncRun.objects.filter(pk=run_id).update(status=SyncRunStatus.FAILED, error=f"Nothing was applied: {e}")
+        raise
+    if stale:
+        run = SyncRun.objects.get(pk=run_id)
+        run.status = SyncRunStatus.SUMMARISED
+        sync_run_refresh(run=run)
+        SyncRun.objects.filter(pk=run_id).update(error=STALE)
+        run.refresh_from_db()
+    return run
+
+
+def _is_stale(run: SyncRun, by: AbstractBaseUser) -> bool:
+    return sorted(p.value for p in staff_perms(by)) != run.perms or changed_since_summary(run)
+
+
+def _apply(run: SyncRun) -> None:
+    def progress(done: int) -> None:
+        sync_run_report_progress(run, done)
+
+    progress(0)
+    apply_run(run, progress=progress)
+    run.status = SyncRunStatus.APPLIED
+    run.applied_at = timezone.now()
+    run.progress_done = run.progress_total
+    run.error = ""
+    run.save(update_fields=["status", "applied_at", "progress_done", "error"])
+
+
+def sync_run_report_progress(run: SyncRun, done: int) -> None:
+    """Progress of an apply, readable by other processes while its transaction is still open (R-PLUS-3)."""
+    cache.set(_progress_key(run.pk), (min(done, run.progress_total), run.progress_total), timeout=24 * 3600)
+
+
+def sync_run_progress(run: SyncRun) -> tuple[int, int]:
+    """(done, total) learner/component changes."""
+    if run.status in (SyncRunStatus.APPLYING, SyncRunStatus.QUEUED):
+        done, total = cache.get(_progress_key(run.pk), (0, run.progress_total))
+        return int(done), int(total)
+    return run.progress_done, run.progress_total
+
+
+def _progress_key(run_id: int) -> str:
+    return f"sync-run-progress:{run_id}"
+
+
+def sync_run_refresh(*, run: SyncRun) -> SyncRun:
+    """Work the summary out again from the current plans (after a stale confirm)."""
+    with transaction.atomic():
+        run.perms = sorted(p.value for p in staff_perms(run.by))
+        run.summarised_at = timezone.now()
+        run.status = SyncRunStatus.SUMMARISED
+        summarise(run, run_sources(run))
+        run.save()
+    return run
+
+
+def sync_run_undo(*, run: SyncRun, by: AbstractBaseUser) -> SyncRun:
+    """R-PLUS-2: restore every before-value of an applied run; rows changed since are reported as conflicts."""
+    if not may_sync_anything(staff_perms(by)):
+        raise PermissionRefused(NO_SYNC_PERMISSION)
+    if run.by_id != by.pk and not getattr(by, "is_superuser", False):
+        raise PermissionRefused("Only the admin who ran this sync (or a superuser) can undo it.")
+    with transaction.atomic():
+        locked = SyncRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == SyncRunStatus.UNDONE:
+            raise Conflict("This sync run has already been undone.")
+        if locked.status != SyncRunStatus.APPLIED:
+            raise Conflict("Only an applied sync run can be undone.")
+        locked.undo_restored, locked.undo_conflicts = undo_run(locked)
+        locked.status = SyncRunStatus.UNDONE
+        locked.undone_at = timezone.now()
+        locked.save(update_fields=["undo_restored", "undo_conflicts", "status", "undone_at"])
+    return locked
