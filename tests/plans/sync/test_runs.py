@@ -1,56 +1,364 @@
-"""Sync runs end to end on the database: summary, confirm, undo (R-SYNC-11…19, 26, 27, R-PLUS-1, 2)."""
+"""Sync runs on the database: summary, confirm, undo (R-SYNC-11…19, 26, 27, R-PLUS-1, 2).
+
+The rules themselves are tested on plain values in test_decide.py; these tests prove that what `decide`
+says is what the database gets, at any number of learners, all or nothing.
+"""
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from tests.plans.sync.conftest import Setting
-from waypoint.people.models import Learner
-from waypoint.plans.models import Component, ComponentChange, SyncOutcome, SyncRunStatus
-from waypoint.plans.services import component_delete, component_update
+from tests import factories as make
+from tests.plans.sync.conftest import ALL_STATUSES, Setting, many_targets
+from waypoint.core.errors import Conflict, ValidationFailed
+from waypoint.people.models import Learner, Perm
+from waypoint.plans.models import (
+    CalendarTask,
+    ChangeAction,
+    Component,
+    ComponentChange,
+    Review,
+    RecordVisit,
+    ReviewStatus,
+    SyncOutcome,
+    SyncRun,
+    SyncRunStatus,
+)
+from waypoint.plans.services import component_add, component_delete, component_update, review_schedule
+from waypoint.plans.sync import runs
 from waypoint.plans.sync.runs import sync_run_confirm, sync_run_create, sync_run_undo
-from waypoint.plans.sync.types import SyncType, template_key
+from waypoint.plans.sync.types import ComponentKey, SyncType, hand_made_key, template_key
+from waypoint.programmes.models import ComponentType, Enrolment
 
 pytestmark = pytest.mark.django_db
-ALL_STATUSES = ["not_started", "in_progress", "awaiting_marking", "referred", "completed"]
 
 
-def _state(enrolment_ids: list[int]) -> list[tuple[object, ...]]:
-    return list(
-        Component.objects.filter(enrolment_id__in=enrolment_ids)
-        .order_by("id")
-        .values_list("id", "name", "due_date", "owner_id", "instructions", "template_id", "revision")
+def _key(component: Component) -> ComponentKey:
+    return template_key(component.template_id) if component.template_id else hand_made_key(component.pk)
+
+
+def _run(s: Setting, keys: list[ComponentKey], sync_type: SyncType = SyncType.ONLY_CHANGES, **extra: Any) -> SyncRun:
+    values: dict[str, Any] = {"statuses": ALL_STATUSES, "visit_id": s.visit.pk, **extra}
+    return sync_run_create(
+        by=extra.pop("by", s.admin),
+        enrolment=s.source,
+        keys=keys,
+        learners=Learner.objects.filter(enrolments__programme=s.programme).exclude(pk=s.source.learner_id),
+        sync_type=sync_type,
+        **{k: v for k, v in values.items() if k != "by"},
     )
+
+
+def _plans(enrolment_ids: list[int]) -> list[tuple[Any, ...]]:
+    """Every column of the plans, their reviews and tasks, for comparing before and after."""
+    components = list(Component.objects.filter(enrolment_id__in=enrolment_ids).order_by("id").values())
+    reviews = list(Review.objects.filter(component__enrolment_id__in=enrolment_ids).order_by("id").values())
+    tasks = list(CalendarTask.objects.filter(review__component__enrolment_id__in=enrolment_ids).order_by("id").values())
+    for c in components:
+        c.pop("revision"), c.pop("updated_at")
+    return [tuple(sorted(r.items())) for r in components + reviews + tasks]
 
 
 def test_only_changes_run_applies_the_recent_changes_and_undo_restores_them(sync_setting: Setting) -> None:
-    s = sync_setting
-    first, second, _third = s.components(s.source)
+    s = sync_setting  # R-SYNC-8, R-SYNC-11, R-PLUS-2
+    first, second, third = s.components(s.source)
     component_update(component=first, by=s.admin, changes={"due_date": dt.date(2027, 4, 1)}, visit_id=s.visit.pk)
     component_delete(component=second, by=s.admin, visit_id=s.visit.pk)
-    before = _state([t.pk for t in s.targets])
+    target_ids = [t.pk for t in s.targets]
+    before = _plans(target_ids)
 
-    run = sync_run_create(
-        by=s.admin,
-        enrolment=s.source,
-        keys=[template_key(first.template_id), template_key(second.template_id)],  # type: ignore[arg-type]
-        learners=Learner.objects.filter(pk__in=[t.learner_id for t in s.targets]),
-        sync_type=SyncType.ONLY_CHANGES,
-        statuses=ALL_STATUSES,
-        visit_id=s.visit.pk,
-    )
+    run = _run(s, [_key(first), _key(second)])
     assert (run.learner_count, run.component_count, run.synchronised, run.not_synchronised) == (3, 2, 6, 0)
-    assert SyncOutcome.objects.filter(row__run=run).count() == 6
 
     run = sync_run_confirm(run=run, by=s.admin)
     assert run.status == SyncRunStatus.APPLIED
     for target in s.targets:
         comps = s.components(target)
-        assert [c.template_id for c in comps] == [first.template_id, _third.template_id]
+        assert [c.template_id for c in comps] == [first.template_id, third.template_id]
         assert comps[0].due_date == dt.date(2027, 4, 1)
-    assert ComponentChange.objects.filter(sync_run=run).count() == 6
 
     run = sync_run_undo(run=run, by=s.admin)
     assert (run.undo_restored, run.undo_conflicts) == (6, 0)
-    after = _state([t.pk for t in s.targets])
-    assert [r[:-1] for r in after] == [r[:-1] for r in before]
+    assert _plans(target_ids) == before
+
+
+def test_a_hand_made_component_is_created_on_targets_and_found_again_by_a_later_sync(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-11
+    made = component_add(
+        enrolment=s.source, by=s.admin, values={"name": "Site visit", "type": "exam"}, visit_id=s.visit.pk
+    )
+    sync_run_confirm(run=_run(s, [_key(made)]), by=s.admin)
+    copies = Component.objects.filter(copied_from_id=made.pk)
+    assert sorted(c.learner_id for c in copies) == sorted(t.learner_id for t in s.targets)
+    assert {(c.name, c.template_id, c.status) for c in copies} == {("Site visit", None, "not_started")}
+
+    component_update(component=made, by=s.admin, changes={"name": "Site visit 2"}, visit_id=s.visit.pk)
+    run = _run(s, [_key(made)])
+    assert {o.action for o in SyncOutcome.objects.filter(row__run=run)} == {"synchronise"}
+    sync_run_confirm(run=run, by=s.admin)
+    assert set(copies.values_list("name", flat=True)) == {"Site visit 2"}
+
+
+def test_a_removed_template_component_is_created_again_on_a_target(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-11, R-SYNC-22
+    first = s.components(s.source)[0]
+    target = s.targets[0]
+    component_delete(component=s.components(target)[0], by=s.admin, visit_id=None)
+    run = _run(s, [_key(first)], SyncType.ALL)
+    outcome = SyncOutcome.objects.get(row__run=run, learner=target.learner)
+    assert (outcome.action, outcome.reason) == ("create", "")
+    sync_run_confirm(run=run, by=s.admin)
+    assert Component.objects.filter(enrolment=target, template_id=first.template_id).count() == 1
+
+
+def test_a_target_in_a_status_not_selected_is_listed_with_the_reason_and_left_alone(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-6, R-SYNC-14
+    first = s.components(s.source)[0]
+    component_update(component=first, by=s.admin, changes={"instructions": "New"}, visit_id=s.visit.pk)
+    held = s.components(s.targets[0])[0]
+    Component.objects.filter(pk=held.pk).update(status="completed")
+    run = _run(s, [_key(first)], statuses=["not_started"])
+    row = run.components.get()
+    assert (row.synchronised, row.not_synchronised, row.reasons) == (2, 1, {"STATUS_NOT_SELECTED": 1})
+    assert run.warnings == ["SOME_NOT_SYNCHRONISED"]
+    sync_run_confirm(run=run, by=s.admin)
+    assert Component.objects.get(pk=held.pk).instructions == held.instructions
+    assert [c.instructions for t in s.targets[1:] for c in s.components(t)[:1]] == ["New", "New"]
+
+
+def test_a_refused_pair_is_reported_and_the_rest_goes_through(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-23, R-SYNC-25
+    editor = make.staff({Perm.ADM_EDIT})
+    s.visit.admin = editor
+    s.visit.save()
+    first = s.components(s.source)[0]
+    component_update(component=first, by=editor, changes={"instructions": "Edited"}, visit_id=s.visit.pk)
+    finished = s.components(s.targets[0])[0]
+    Component.objects.filter(pk=finished.pk).update(status="completed")
+    run = _run(s, [_key(first)], by=editor)
+    refused = SyncOutcome.objects.get(row__run=run, learner=s.targets[0].learner)
+    assert refused.reason == "NO_EDIT_FINISHED_PERMISSION"
+    sync_run_confirm(run=run, by=editor)
+    assert Component.objects.get(pk=finished.pk).instructions != "Edited"
+    assert (
+        Component.objects.filter(enrolment__in=s.targets[1:], template=first.template, instructions="Edited").count()
+        == 2
+    )
+
+
+def test_a_created_review_is_not_scheduled_with_tasks_where_the_source_is_scheduled(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-18
+    review = s.components(s.source)[-1]
+    assert review.type == ComponentType.REVIEW
+    at = dt.datetime(2027, 2, 3, 10, 0, tzinfo=dt.UTC)
+    review_schedule(component=review, by=s.admin, starts_at=at, visit_id=s.visit.pk)
+    target = s.targets[0]
+    component_delete(component=s.components(target)[-1], by=s.admin, visit_id=None)
+
+    sync_run_confirm(run=_run(s, [_key(review)], SyncType.ALL), by=s.admin)
+
+    created = Component.objects.get(enrolment=target, template=review.template)
+    assert created.review.status == ReviewStatus.NOT_SCHEDULED
+    tasks = CalendarTask.objects.filter(review=created.review)
+    assert {(t.learner_id, t.admin_id, t.starts_at) for t in tasks} == {
+        (target.learner_id, None, at),
+        (None, target.learner.tutor_id, at),
+    }
+
+
+def test_a_completed_review_keeps_its_date_while_the_component_changes(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-19
+    review = s.components(s.source)[-1]
+    component_update(component=review, by=s.admin, changes={"due_date": dt.date(2027, 5, 5)}, visit_id=s.visit.pk)
+    target_review = s.components(s.targets[0])[-1]
+    at = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+    review_schedule(component=target_review, by=s.admin, starts_at=at, visit_id=None)
+    Review.objects.filter(component=target_review).update(status=ReviewStatus.COMPLETED)
+    other = s.components(s.targets[1])[-1]
+    review_schedule(component=other, by=s.admin, starts_at=at, visit_id=None)
+    kept = Review.objects.get(component=target_review)
+
+    run = _run(s, [_key(review)])
+    effects = dict(SyncOutcome.objects.filter(row__run=run).values_list("learner_id", "review"))
+    assert effects[s.targets[0].learner_id] == "keep_completed"
+    assert effects[s.targets[1].learner_id] == "recreate"
+    assert run.components.get().warnings == {"REVIEW_TASKS_RECREATED": 2}
+    sync_run_confirm(run=run, by=s.admin)
+
+    assert Component.objects.get(pk=target_review.pk).due_date == dt.date(2027, 5, 5)
+    assert Review.objects.get(pk=kept.pk).scheduled_at == at  # same review, same date
+    assert CalendarTask.objects.filter(review=kept).count() == 2
+    remade = Review.objects.get(component=other)
+    assert remade.status == ReviewStatus.NOT_SCHEDULED and not remade.tasks.exists()
+
+
+def test_selected_attributes_update_the_source_which_stays_recently_changed(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-10, R-SYNC-4, R-SYNC-13c
+    first = s.components(s.source)[0]
+    Component.objects.filter(pk=first.pk).update(name="Renamed on the source only")
+    run = _run(s, [_key(first)], SyncType.SELECTED, attributes=["name", "instructions"])
+    assert "SOURCE_UPDATED" in run.warnings
+    assert SyncOutcome.objects.get(row__run=run, is_source=True).before == {"name": "Renamed on the source only"}
+    sync_run_confirm(run=run, by=s.admin)
+
+    assert Component.objects.get(pk=first.pk).name == first.template.name  # type: ignore[union-attr]
+    recent = ComponentChange.objects.filter(visit=s.visit, by=s.admin, component_id=first.pk)
+    assert list(recent.values_list("action", "field")) == [(ChangeAction.UPDATED, "name")]
+
+
+def test_only_changes_is_refused_when_the_visit_has_no_changes(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-8
+    with pytest.raises(ValidationFailed, match="ONLY changes is not available"):
+        _run(s, [_key(s.components(s.source)[0])])
+    assert not SyncRun.objects.exists()
+
+
+def test_a_plan_edited_after_the_summary_stops_the_confirm_and_refreshes_the_summary(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-15
+    first = s.components(s.source)[0]
+    component_update(component=first, by=s.admin, changes={"instructions": "From the source"}, visit_id=s.visit.pk)
+    run = _run(s, [_key(first)])
+    edited = s.components(s.targets[0])[0]
+    component_update(component=edited, by=s.admin, changes={"status": "completed"}, visit_id=None)
+    before = _plans([t.pk for t in s.targets])
+
+    with pytest.raises(Conflict, match="changed since this summary"):
+        sync_run_confirm(run=run, by=s.admin)
+
+    assert _plans([t.pk for t in s.targets]) == before
+    run.refresh_from_db()
+    assert run.status == SyncRunStatus.SUMMARISED
+    assert SyncOutcome.objects.get(row__run=run, component_id=edited.pk).revision == edited.revision + 1
+    sync_run_confirm(run=run, by=s.admin)  # the fresh summary confirms
+    assert Component.objects.get(pk=edited.pk).instructions == "From the source"
+
+
+def test_confirming_a_run_twice_applies_it_once(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-15
+    first = s.components(s.source)[0]
+    component_update(component=first, by=s.admin, changes={"instructions": "Once"}, visit_id=s.visit.pk)
+    run = _run(s, [_key(first)])
+    sync_run_confirm(run=run, by=s.admin)
+    revisions = list(Component.objects.filter(template=first.template).values_list("revision", flat=True))
+    again = sync_run_confirm(run=run, by=s.admin)
+    assert again.status == SyncRunStatus.APPLIED
+    assert list(Component.objects.filter(template=first.template).values_list("revision", flat=True)) == revisions
+    assert ComponentChange.objects.filter(sync_run=run).count() == 3
+
+
+def test_a_failure_half_way_through_the_apply_leaves_no_change(
+    sync_setting: Setting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = sync_setting  # R-SYNC-15: all or nothing
+    first, second, _ = s.components(s.source)
+    component_update(component=first, by=s.admin, changes={"instructions": "One"}, visit_id=s.visit.pk)
+    component_update(component=second, by=s.admin, changes={"instructions": "Two"}, visit_id=s.visit.pk)
+    run = _run(s, [_key(first), _key(second)])
+    before = _plans([t.pk for t in s.targets])
+    calls = []
+
+    def fail_after_first_component(run: SyncRun, done: int) -> None:
+        calls.append(done)
+        if len(calls) == 3:  # after the first component's statements have run
+            raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(runs, "sync_run_report_progress", fail_after_first_component)
+    with pytest.raises(RuntimeError):
+        sync_run_confirm(run=run, by=s.admin)
+
+    assert calls == [0, 3, 6]
+    assert _plans([t.pk for t in s.targets]) == before
+    assert not ComponentChange.objects.filter(sync_run=run).exists()
+    assert SyncRun.objects.get(pk=run.pk).status == SyncRunStatus.SUMMARISED
+
+
+def test_undo_reports_a_component_changed_after_the_run_as_a_conflict_and_leaves_it(sync_setting: Setting) -> None:
+    s = sync_setting  # R-PLUS-2
+    first = s.components(s.source)[0]
+    original = s.components(s.targets[1])[0].instructions
+    component_update(component=first, by=s.admin, changes={"instructions": "Synced"}, visit_id=s.visit.pk)
+    run = sync_run_confirm(run=_run(s, [_key(first)]), by=s.admin)
+    later = s.components(s.targets[0])[0]
+    component_update(component=later, by=s.admin, changes={"instructions": "Edited later"}, visit_id=None)
+
+    run = sync_run_undo(run=run, by=s.admin)
+
+    assert (run.undo_restored, run.undo_conflicts) == (2, 1)
+    assert SyncOutcome.objects.get(row__run=run, component_id=later.pk).undo == "conflict"
+    assert Component.objects.get(pk=later.pk).instructions == "Edited later"
+    assert s.components(s.targets[1])[0].instructions == original
+    with pytest.raises(Conflict, match="already been undone"):
+        sync_run_undo(run=run, by=s.admin)
+
+
+def test_undo_puts_back_deleted_components_with_their_reviews_and_tasks(sync_setting: Setting) -> None:
+    s = sync_setting  # R-PLUS-2, R-SYNC-27
+    review = s.components(s.source)[-1]
+    for target in s.targets:
+        at = dt.datetime(2027, 1, 10, 14, 0, tzinfo=dt.UTC)
+        review_schedule(component=s.components(target)[-1], by=s.admin, starts_at=at, visit_id=None)
+    component_delete(component=review, by=s.admin, visit_id=s.visit.pk)
+    before = _plans([t.pk for t in s.targets])
+    run = sync_run_confirm(run=_run(s, [_key(review)]), by=s.admin)
+    assert not Review.objects.filter(component__enrolment__in=s.targets).exists()
+
+    sync_run_undo(run=run, by=s.admin)
+
+    assert _plans([t.pk for t in s.targets]) == before
+
+
+def test_every_run_is_recorded_with_who_what_and_the_before_values(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-27
+    first = s.components(s.source)[0]
+    old = s.components(s.targets[0])[0].instructions
+    component_update(component=first, by=s.admin, changes={"instructions": "New text"}, visit_id=s.visit.pk)
+    run = sync_run_confirm(run=_run(s, [_key(first)], statuses=["not_started"]), by=s.admin)
+    run.refresh_from_db()
+    assert (run.by_id, run.source_learner_id, run.sync_type, run.statuses) == (
+        s.admin.pk,
+        s.source.learner_id,
+        "only_changes",
+        ["not_started"],
+    )
+    assert run.keys == [list(_key(first))] and run.applied_at is not None
+    outcome = SyncOutcome.objects.get(row__run=run, learner=s.targets[0].learner)
+    assert (outcome.action, outcome.changes, outcome.before) == ("synchronise", True, {"instructions": old})
+    journal = ComponentChange.objects.get(sync_run=run, learner=s.targets[0].learner)
+    assert (journal.action, journal.old_value, journal.new_value) == (
+        ChangeAction.SYNCHRONISED,
+        {"instructions": old},
+        {"instructions": "New text"},
+    )
+
+
+def _statements(learners: int) -> tuple[int, int, int]:
+    """SQL statements of a summary, a confirm and an undo of an ALL sync that updates, creates and deletes."""
+    programme = make.programme(templates=3)
+    source = make.enrolment(make.learner(tutor=make.staff()), programme)
+    many_targets(programme, learners)
+    admin = make.staff({Perm.SUPERVISOR})
+    visit = RecordVisit.objects.create(admin=admin, learner=source.learner)
+    s = Setting(programme, source, [], admin, visit, admin)
+    first, second, third = s.components(source)
+    component_update(component=first, by=admin, changes={"instructions": "x"}, visit_id=visit.pk)
+    component_delete(component=second, by=admin, visit_id=visit.pk)
+    made = component_add(enrolment=source, by=admin, values={"name": "New", "type": "exam"}, visit_id=visit.pk)
+    with CaptureQueriesContext(connection) as summary:
+        run = _run(s, [_key(first), _key(second), _key(third), _key(made)], SyncType.ALL)
+    assert run.learner_count == learners
+    with CaptureQueriesContext(connection) as confirm:
+        sync_run_confirm(run=run, by=admin)
+    assert Component.objects.filter(copied_from_id=made.pk).count() == learners
+    with CaptureQueriesContext(connection) as undo:
+        sync_run_undo(run=run, by=admin)
+    assert SyncRun.objects.get(pk=run.pk).undo_restored == 3 * learners
+    return len(summary), len(confirm), len(undo)
+
+
+def test_the_statement_count_of_a_run_is_the_same_for_10_and_1000_learners(settings: Any) -> None:
+    settings.WAYPOINT_SYNC_BACKGROUND_FROM = 10_000  # applied here, not in the worker
+    # R-SYNC-26: a confirm (and its summary and undo) sends the same statements whatever the number of learners.
+    assert _statements(10) == _statements(1000)
