@@ -20,8 +20,8 @@ from waypoint.plans.models import (
     ChangeAction,
     Component,
     ComponentChange,
-    Review,
     RecordVisit,
+    Review,
     ReviewStatus,
     SyncOutcome,
     SyncRun,
@@ -31,7 +31,7 @@ from waypoint.plans.services import component_add, component_delete, component_u
 from waypoint.plans.sync import runs
 from waypoint.plans.sync.runs import sync_run_confirm, sync_run_create, sync_run_undo
 from waypoint.plans.sync.types import ComponentKey, SyncType, hand_made_key, template_key
-from waypoint.programmes.models import ComponentType, Enrolment
+from waypoint.programmes.models import ComponentType
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +192,8 @@ def test_a_completed_review_keeps_its_date_while_the_component_changes(sync_sett
     assert Review.objects.get(pk=kept.pk).scheduled_at == at  # same review, same date
     assert CalendarTask.objects.filter(review=kept).count() == 2
     remade = Review.objects.get(component=other)
-    assert remade.status == ReviewStatus.NOT_SCHEDULED and not remade.tasks.exists()
+    assert remade.status == ReviewStatus.NOT_SCHEDULED
+    assert not remade.tasks.exists()
 
 
 def test_selected_attributes_update_the_source_which_stays_recently_changed(sync_setting: Setting) -> None:
@@ -323,7 +324,8 @@ def test_every_run_is_recorded_with_who_what_and_the_before_values(sync_setting:
         "only_changes",
         ["not_started"],
     )
-    assert run.keys == [list(_key(first))] and run.applied_at is not None
+    assert run.keys == [list(_key(first))]
+    assert run.applied_at is not None
     outcome = SyncOutcome.objects.get(row__run=run, learner=s.targets[0].learner)
     assert (outcome.action, outcome.changes, outcome.before) == ("synchronise", True, {"instructions": old})
     journal = ComponentChange.objects.get(sync_run=run, learner=s.targets[0].learner)
