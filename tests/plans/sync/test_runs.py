@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories as make
 from tests.plans.sync.conftest import ALL_STATUSES, Setting, many_targets
-from waypoint.core.errors import Conflict, ValidationFailed
+from waypoint.core.errors import Conflict, PermissionRefused, ValidationFailed
 from waypoint.people.models import Learner, Perm
 from waypoint.plans.models import (
     CalendarTask,
@@ -364,3 +364,65 @@ def test_the_statement_count_of_a_run_is_the_same_for_10_and_1000_learners(setti
     settings.WAYPOINT_SYNC_BACKGROUND_FROM = 10_000  # applied here, not in the worker
     # R-SYNC-26: a confirm (and its summary and undo) sends the same statements whatever the number of learners.
     assert _statements(10) == _statements(1000)
+
+
+def test_an_edit_landing_after_the_check_is_caught_by_the_update_and_nothing_is_applied(
+    sync_setting: Setting, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = sync_setting  # R-SYNC-15: the update itself only touches components still at the summary's revision
+    first = s.components(s.source)[0]
+    component_update(component=first, by=s.admin, changes={"instructions": "From the source"}, visit_id=s.visit.pk)
+    run = _run(s, [_key(first)])
+    racing = s.components(s.targets[2])[0]
+
+    def check_then_someone_edits(run: SyncRun) -> bool:
+        component_update(component=racing, by=s.admin, changes={"instructions": "Mine"}, visit_id=None)
+        return False
+
+    monkeypatch.setattr(runs, "changed_since_summary", check_then_someone_edits)
+    with pytest.raises(Conflict, match="changed since this summary"):
+        sync_run_confirm(run=run, by=s.admin)
+
+    assert Component.objects.get(pk=racing.pk).instructions == "Mine"
+    assert (
+        not Component.objects.filter(template=first.template, instructions="From the source")
+        .exclude(enrolment=s.source)
+        .exists()
+    )
+    assert not ComponentChange.objects.filter(sync_run=run).exists()
+
+
+@pytest.mark.parametrize(
+    ("sync_type", "attributes", "field", "message"),
+    [
+        ("everything", [], "sync_type", "Choose one of: only_changes, all, selected."),  # R-SYNC-7
+        ("selected", [], "attributes", "Tick at least one template attribute."),  # R-SYNC-10
+        ("selected", ["due_date"], "attributes", "Not offered for SELECTED: due_date."),  # R-SYNC-10
+        ("all", ["name"], "attributes", "Template attributes are chosen only with the SELECTED type."),
+    ],
+)
+def test_invalid_choices_are_refused_with_the_reason_and_record_nothing(
+    sync_setting: Setting, sync_type: str, attributes: list[str], field: str, message: str
+) -> None:
+    s = sync_setting
+    with pytest.raises(ValidationFailed) as refused:
+        sync_run_create(
+            by=s.admin,
+            enrolment=s.source,
+            keys=[_key(s.components(s.source)[0])],
+            learners=Learner.objects.exclude(pk=s.source.learner_id),
+            sync_type=sync_type,
+            statuses=ALL_STATUSES,
+            attributes=attributes,
+            visit_id=s.visit.pk,
+        )
+    assert refused.value.fields == {field: [message]}
+    assert not SyncRun.objects.exists()
+
+
+def test_an_admin_without_any_sync_permission_cannot_create_a_run(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-1
+    quality = make.staff({Perm.EDIT_DELETE_FINISHED})
+    with pytest.raises(PermissionRefused, match="Synchronising learning plans needs"):
+        _run(s, [_key(s.components(s.source)[0])], SyncType.ALL, by=quality)
+    assert not SyncRun.objects.exists()
