@@ -76,7 +76,7 @@ def sync_run_create(
                 "ONLY changes is not available: you have made no changes to this learner's plan since opening it.",
                 fields={"sync_type": ["No recent changes."]},
             )
-        _store_targets(run, learners, learner_ids)
+        _store_targets(run, learners.exclude(pk=enrolment.learner_id), learner_ids)
         summarise(run, sources)
         if run.learner_count == 0:
             raise ValidationFailed("Select at least one learner to synchronise.", fields={"learners": ["Required."]})
