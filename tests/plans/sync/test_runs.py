@@ -426,3 +426,18 @@ def test_an_admin_without_any_sync_permission_cannot_create_a_run(sync_setting: 
     with pytest.raises(PermissionRefused, match="Synchronising learning plans needs"):
         _run(s, [_key(s.components(s.source)[0])], SyncType.ALL, by=quality)
     assert not SyncRun.objects.exists()
+
+
+def test_a_fresh_summary_keeps_the_grid_rows_so_links_to_them_stay_valid(sync_setting: Setting) -> None:
+    s = sync_setting  # R-SYNC-15
+    first = s.components(s.source)[0]
+    component_update(component=first, by=s.admin, changes={"instructions": "New"}, visit_id=s.visit.pk)
+    run = _run(s, [_key(first)])
+    row_ids = list(run.components.values_list("pk", flat=True))
+    component_update(
+        component=s.components(s.targets[0])[0], by=s.admin, changes={"status": "completed"}, visit_id=None
+    )
+    with pytest.raises(Conflict):
+        sync_run_confirm(run=run, by=s.admin)
+    assert list(run.components.values_list("pk", flat=True)) == row_ids
+    assert SyncOutcome.objects.filter(row_id__in=row_ids).count() == 3

@@ -44,6 +44,7 @@ _ROW_COLUMNS = (
     *_VALUE_COLUMNS,
 )
 CHUNK = 5_000
+DELETED_POSITION = 1_000_000  # components deleted in the visit are listed after the plan
 
 
 def gather_sources(
@@ -117,6 +118,7 @@ def gather_sources(
                 component_id=None,
                 deleted=True,
                 updated_at=change.at,
+                position=DELETED_POSITION,
             )
         )
     if keys is not None:

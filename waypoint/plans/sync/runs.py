@@ -48,7 +48,7 @@ def sync_run_create(
         raise PermissionRefused(NO_SYNC_PERMISSION)  # R-SYNC-1
     choice_errors = _choice_errors(sync_type, statuses, attributes)
     if choice_errors:
-        raise ValidationFailed("The sync choices are not valid.", fields=choice_errors)
+        raise ValidationFailed(" ".join(m for ms in choice_errors.values() for m in ms), fields=choice_errors)
     if not keys:
         raise ValidationFailed("Select at least one component to synchronise.", fields={"components": ["Required."]})
     with transaction.atomic():
@@ -143,6 +143,7 @@ def sync_run_confirm(*, run: SyncRun, by: AbstractBaseUser) -> SyncRun:
             if locked.learner_count > settings.WAYPOINT_SYNC_BACKGROUND_FROM:
                 locked.status = SyncRunStatus.QUEUED
                 locked.save(update_fields=["status"])
+                sync_run_report_progress(locked, 0)
                 from waypoint.plans.sync.tasks import sync_run_apply_task
 
                 transaction.on_commit(lambda: sync_run_apply_task.enqueue(locked.pk))

@@ -76,9 +76,8 @@ def run_sources(run: SyncRun) -> list[SourceComponent]:
 
 def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
     """Decide every pair and store the grid rows and outcomes; replaces an earlier summary of the run."""
-    SyncRunComponent.objects.filter(run=run).delete()
     choice = run_choice(run)
-    rows = SyncRunComponent.objects.bulk_create(_grid_row(run, i, s, choice) for i, s in enumerate(sources))
+    rows = _grid_rows(run, sources, choice)
     plans = gather_targets(
         programme_id=run.programme_id,
         learners=Learner.objects.filter(pk__in=run.targets.values("learner_id")),
@@ -117,7 +116,22 @@ def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
     run.progress_total = run.synchronised
 
 
-def _grid_row(run: SyncRun, position: int, source: SourceComponent, choice: SyncChoice) -> SyncRunComponent:
+def _grid_rows(run: SyncRun, sources: list[SourceComponent], choice: SyncChoice) -> list[SyncRunComponent]:
+    """The grid rows, new or (when the summary is worked out again) the same rows updated: their ids stay."""
+    SyncOutcome.objects.filter(row__run=run).delete()
+    existing = {(r.key_kind, r.key_id): r.pk for r in run.components.all()}
+    rows = [_grid_row(run, s, choice) for s in sources]
+    for row in rows:
+        row.pk = existing.pop((row.key_kind, row.key_id), None)
+    SyncRunComponent.objects.filter(pk__in=existing.values()).delete()
+    kept = [r for r in rows if r.pk is not None]
+    SyncRunComponent.objects.bulk_create([r for r in rows if r.pk is None])
+    fields = [f.name for f in SyncRunComponent._meta.concrete_fields if f.name not in ("id", "run")]
+    SyncRunComponent.objects.bulk_update(kept, fields)
+    return rows
+
+
+def _grid_row(run: SyncRun, source: SourceComponent, choice: SyncChoice) -> SyncRunComponent:
     review_at = None
     if source.review is not None and source.review.status == ReviewStatus.SCHEDULED:
         review_at = source.review.scheduled_at
@@ -125,7 +139,7 @@ def _grid_row(run: SyncRun, position: int, source: SourceComponent, choice: Sync
         run=run,
         key_kind=source.key[0],
         key_id=source.key[1],
-        position=position,
+        position=source.position,
         name=source.name,
         type=source.type,
         source_component_id=source.component_id,
