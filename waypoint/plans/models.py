@@ -66,7 +66,15 @@ class Component(ComponentAttributes):
                 name="component_template_once_per_enrolment",
             ),
         ]
-        indexes = [models.Index(fields=["enrolment", "position"])]
+        indexes = [
+            models.Index(fields=["enrolment", "position"]),
+            # Finds a learner's copy of a hand-made component (R-SYNC-11); only copies are in it.
+            models.Index(
+                fields=["copied_from", "learner"],
+                condition=models.Q(copied_from__isnull=False),
+                name="component_copy_of_learner",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

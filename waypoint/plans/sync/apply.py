@@ -93,14 +93,25 @@ def changed_since_summary(run: SyncRun) -> bool:
         return True
     appeared = _scalar(
         f"SELECT 1 FROM {OUTCOME} JOIN {ROW} r ON r.id = {OUTCOME}.row_id "
-        f"WHERE r.run_id = %s AND {OUTCOME}.component_id IS NULL AND EXISTS ("
-        f"SELECT 1 FROM {COMPONENT} c JOIN {ENROLMENT} e ON e.id = c.enrolment_id "
-        f"WHERE e.learner_id = {OUTCOME}.learner_id AND e.programme_id = %s AND ("
-        f"(r.key_kind = 'template' AND c.template_id = r.key_id) "
-        f"OR (r.key_kind = 'component' AND c.copied_from_id = r.key_id))) LIMIT 1",
-        [run.pk, run.programme_id],
+        f"WHERE r.run_id = %s AND {OUTCOME}.component_id IS NULL AND {_has_component(run, 'r')} LIMIT 1",
+        [run.pk],
     )
     return bool(appeared)
+
+
+def _has_component(run: SyncRun, row: str) -> str:
+    """SQL: the outcome's learner has a component with the grid row's key, found through an index either way:
+    (enrolment, template) for a template component, (copied_from, learner) for a copy of a hand-made one."""
+    enrolment = (
+        f"(SELECT e.id FROM {ENROLMENT} e WHERE e.learner_id = {OUTCOME}.learner_id "
+        f"AND e.programme_id = {int(run.programme_id)})"
+    )
+    return (
+        f"(({row}.key_kind = 'template' AND EXISTS (SELECT 1 FROM {COMPONENT} c "
+        f"WHERE c.enrolment_id = {enrolment} AND c.template_id = {row}.key_id)) "
+        f"OR ({row}.key_kind = 'component' AND EXISTS (SELECT 1 FROM {COMPONENT} c "
+        f"WHERE c.copied_from_id = {row}.key_id AND c.learner_id = {OUTCOME}.learner_id)))"
+    )
 
 
 # Applying
@@ -182,12 +193,13 @@ def _create(run: SyncRun, row: SyncRunComponent, now: dt.datetime) -> int:
         [*constants.values(), run.programme_id, row.pk, _CREATE],
     )
     key_column = "template_id" if template_id is not None else "copied_from_id"
+    # A template, and the source component a copy is made from, belong to one programme: with the learner,
+    # either finds the one component, by index ((learner) for a template, (copied_from, learner) for a copy).
     _execute(
         f"UPDATE {OUTCOME} SET component_id = (SELECT c.id FROM {COMPONENT} c "
-        f"JOIN {ENROLMENT} e ON e.id = c.enrolment_id "
-        f"WHERE e.learner_id = {OUTCOME}.learner_id AND e.programme_id = %s AND c.{key_column} = %s) "
+        f"WHERE c.learner_id = {OUTCOME}.learner_id AND c.{key_column} = %s) "
         f"WHERE row_id = %s AND changes AND action = %s",
-        [run.programme_id, row.key_id, row.pk, _CREATE],
+        [row.key_id, row.pk, _CREATE],
     )
     return made
 
@@ -372,15 +384,12 @@ def _mark_undo(run: SyncRun) -> None:
         f"WHEN %s THEN EXISTS (SELECT 1 FROM {COMPONENT} c WHERE c.id = {OUTCOME}.component_id "
         f"AND c.revision = {OUTCOME}.revision + 1) "
         f"WHEN %s THEN EXISTS (SELECT 1 FROM {COMPONENT} c WHERE c.id = {OUTCOME}.component_id AND c.revision = 1) "
-        f"ELSE NOT EXISTS (SELECT 1 FROM {COMPONENT} c JOIN {ENROLMENT} e ON e.id = c.enrolment_id "
-        f"JOIN {ROW} r ON r.id = {OUTCOME}.row_id WHERE e.learner_id = {OUTCOME}.learner_id "
-        f"AND e.programme_id = %s AND ((r.key_kind = 'template' AND c.template_id = r.key_id) "
-        f"OR (r.key_kind = 'component' AND c.copied_from_id = r.key_id))) END"
+        f"ELSE NOT EXISTS (SELECT 1 FROM {ROW} r WHERE r.id = {OUTCOME}.row_id AND {_has_component(run, 'r')}) END"
     )
     _execute(
         f"UPDATE {OUTCOME} SET undo = CASE WHEN {as_left} THEN 'restored' ELSE 'conflict' END "
         f"WHERE {_RUN_OUTCOMES} AND changes",
-        [_SYNCHRONISE, _CREATE, run.programme_id, run.pk],
+        [_SYNCHRONISE, _CREATE, run.pk],
     )
 
 
