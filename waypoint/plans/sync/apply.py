@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import BooleanField, DateField, Field, ForeignKey, IntegerField, JSONField, Model
 from django.utils import timezone
 
+from waypoint.plans.journal import EDITABLE_FIELDS
 from waypoint.plans.models import (
     CalendarTask,
     ChangeAction,
@@ -131,38 +132,49 @@ def apply_run(run: SyncRun, *, progress: Progress) -> None:
         f"DELETE FROM {COMPONENT} WHERE id IN (SELECT component_id FROM {SAVED_COMPONENT} WHERE run_id = %s)",
         [run.pk],
     )
-    done = deleted
-    updated = 0
+    progress(deleted)
+    updated = _update(run, rows, now)
+    if updated != sum(row.changing for row in rows):
+        raise StaleSummary  # a component changed after the check and before its update (PostgreSQL)
+    progress(deleted + updated)
+    created = 0
     for row in rows:
-        if row.updates:
-            updated += _update(row, now)
         if row.creates is not None:
-            done += _create(run, row, now)
-        progress(done + updated)
-    expected = _scalar(
-        f"SELECT COUNT(*) FROM {OUTCOME} WHERE {_RUN_OUTCOMES} AND changes AND action = %s", [run.pk, _SYNCHRONISE]
-    )
-    if updated != expected:  # a component changed after the check and before its update (PostgreSQL)
-        raise StaleSummary
+            created += _create(run, row, now)
+    progress(deleted + updated + created)
     _journal_creations(run, now)
     _make_reviews(run)
     _journal_source(run, now)
 
 
-def _update(row: SyncRunComponent, now: dt.datetime) -> int:
-    """One statement: the row's values onto every target (and source) component it changes.
+def _update(run: SyncRun, rows: list[SyncRunComponent], now: dt.datetime) -> int:
+    """One statement: each grid row's values onto every target (and source) component it changes.
 
-    The (id, revision) pair makes the statement skip a component written since the summary, which the
-    caller detects by the count.
+    One pass over the components in id order, as the IN list is sorted, not one pass per grid row: a page of a
+    learner's plan is written once, however many of its components change. The (id, revision) pair makes the
+    statement skip a component written since the summary, which the caller detects by the count.
     """
-    fields = list(row.updates)
-    sets = ", ".join(f"{_column(f)} = %s" for f in fields)
-    params = [_db(f, row.updates[f]) for f in fields]
+    fields = [f for f in EDITABLE_FIELDS if any(f in row.updates for row in rows)]
+    if not fields:
+        return 0
+    sets, params = [], []
+    for field in fields:
+        whens = []
+        for row in rows:
+            if field in row.updates:
+                if row.key_kind == "template":
+                    whens.append("WHEN template_id = %s THEN %s")
+                    params += [row.key_id, _db(field, row.updates[field])]
+                else:
+                    whens.append("WHEN copied_from_id = %s OR id = %s THEN %s")
+                    params += [row.key_id, row.key_id, _db(field, row.updates[field])]
+        column = _column(field)
+        sets.append(f"{column} = CASE {' '.join(whens)} ELSE {column} END")
     return _execute(
-        f"UPDATE {COMPONENT} SET {sets}, revision = revision + 1, updated_at = %s "
+        f"UPDATE {COMPONENT} SET {', '.join(sets)}, revision = revision + 1, updated_at = %s "
         f"WHERE (id, revision) IN (SELECT component_id, revision FROM {OUTCOME} "
-        f"WHERE row_id = %s AND changes AND action = %s)",
-        [*params, now, row.pk, _SYNCHRONISE],
+        f"WHERE {_RUN_OUTCOMES} AND changes AND action = %s)",
+        [*params, now, run.pk, _SYNCHRONISE],
     )
 
 
@@ -299,7 +311,9 @@ def _journal_creations(run: SyncRun, now: dt.datetime) -> None:
 def _journal_source(run: SyncRun, now: dt.datetime) -> None:
     """R-SYNC-4, 10: the source's changes are journalled field by field in the admin's record visit, so they
     count as recent changes again."""
-    outcomes = SyncOutcome.objects.filter(row__run=run, is_source=True, changes=True).select_related("row")
+    outcomes = SyncOutcome.objects.filter(
+        learner_id=run.source_learner_id, row__run=run, is_source=True, changes=True
+    ).select_related("row")
     components = Component.objects.in_bulk([o.component_id for o in outcomes if o.component_id])
     ComponentChange.objects.bulk_create(
         ComponentChange(

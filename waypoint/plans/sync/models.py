@@ -90,6 +90,7 @@ class SyncRunComponent(models.Model):
     creates = models.JSONField(null=True, blank=True, help_text="The values a Create writes.")
     synchronised = models.PositiveIntegerField(default=0)
     not_synchronised = models.PositiveIntegerField(default=0)
+    changing = models.PositiveIntegerField(default=0, help_text="Existing components a Synchronise changes.")
     reasons = models.JSONField(default=dict, help_text="Not-synchronised counts by reason code.")
     warnings = models.JSONField(default=dict, help_text="Warning counts by code.")
 
