@@ -9,7 +9,7 @@ import functools
 import heapq
 import json
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import BooleanField, DateField, JSONField, Q, QuerySet, TextField
@@ -140,9 +140,44 @@ def gather_targets(
     A fixed number of streamed queries, whatever the number of learners; a learner with none of the
     components still gets a plan, so that the sync can create them. Only the attributes in `fields` are
     loaded (a sync of two changed fields reads two columns, not sixteen) except for `full_keys` (those a
-    sync deletes), read as raw rows without Django's per-value converters; each component's `state` is the
-    raw tuple, so equal states can share one decision.
+    sync deletes); each component's `state` is its raw values, so equal states can share one decision.
     """
+    for learner_id, own in gather_target_rows(
+        programme_id=programme_id, learners=learners, keys=keys, fields=fields, full_keys=full_keys
+    ):
+        components = {key: raw.reader.target(raw.row) for key, raw in own.items()}
+        yield TargetPlan(learner_id=learner_id, components=components)
+
+
+class RawTarget(NamedTuple):
+    """A target component as the database returned it; `reader` turns it into a TargetComponent."""
+
+    reader: "_RawReader"
+    row: tuple[Any, ...]
+
+    @property
+    def component_id(self) -> int:
+        return int(self.row[1])
+
+    @property
+    def revision(self) -> int:
+        return int(self.row[2])
+
+    @property
+    def state(self) -> tuple[Any, ...]:
+        """What a decision depends on: review status, Marking Aid evidence, status and loaded values."""
+        return (self.reader, self.row[5], self.row[7], *self.row[8:])
+
+
+def gather_target_rows(
+    *,
+    programme_id: int,
+    learners: QuerySet[Learner],
+    keys: Collection[ComponentKey],
+    fields: Collection[str] = EDITABLE_FIELDS,
+    full_keys: Collection[ComponentKey] = (),
+) -> Iterator[tuple[int, dict[ComponentKey, RawTarget]]]:
+    """`gather_targets` without converting rows: a sync of 20,000 learners converts only distinct states."""
     learner_ids = (
         Enrolment.objects.filter(programme_id=programme_id, learner_id__in=learners.values("pk"))
         .order_by("learner_id")
@@ -155,22 +190,25 @@ def gather_targets(
         for part, loaded in ((partial, fields), (list(full), EDITABLE_FIELDS))
         if part
     ]
-    rows = heapq.merge(*streams, key=lambda r: (r[1][0], r[1][1]))
+    rows = (
+        heapq.merge(*streams, key=lambda r: (r.row[0], r.row[1]))
+        if len(streams) > 1
+        else iter(streams[0] if streams else ())
+    )
     item = next(rows, None)
     for learner_id in learner_ids.iterator(chunk_size=CHUNK):
-        own: dict[ComponentKey, TargetComponent] = {}
-        while item is not None and item[1][0] <= learner_id:
-            reader, row = item
+        own: dict[ComponentKey, RawTarget] = {}
+        while item is not None and item.row[0] <= learner_id:
+            row = item.row
             if row[0] == learner_id:
-                key = template_key(row[3]) if row[3] else hand_made_key(row[4])
-                own[key] = reader.target(row)
+                own[template_key(row[3]) if row[3] else hand_made_key(row[4])] = item
             item = next(rows, None)
-        yield TargetPlan(learner_id=learner_id, components=own)
+        yield learner_id, own
 
 
 def _component_rows(
     programme_id: int, learners: QuerySet[Learner], keys: Collection[ComponentKey], fields: Collection[str]
-) -> Iterator[tuple["_RawReader", tuple[Any, ...]]]:
+) -> Iterator[RawTarget]:
     loaded = tuple(f for f in EDITABLE_FIELDS if f in fields or f == "status")
     template_ids = [k[1] for k in keys if k[0] == "template"]
     copied_ids = [k[1] for k in keys if k[0] == "component"]
@@ -194,7 +232,7 @@ def _component_rows(
     )
     reader = _RawReader(loaded)
     for row in _raw_rows(components.query, chunk_size=CHUNK):
-        yield reader, row
+        yield RawTarget(reader, row)
 
 
 _JSON_FIELDS = frozenset(f.name for f in Component._meta.fields if isinstance(f, JSONField))
@@ -252,7 +290,7 @@ class _RawReader:
             review=review,
             marking_aid_submitted=bool(row[7]),
             revision=row[2],
-            state=(row[5], bool(row[7]), *raw),
+            state=(self, row[5], row[7], *raw),
         )
 
 

@@ -16,7 +16,7 @@ from waypoint.core.bulk import insert_rows
 from waypoint.people.models import Learner, Perm
 from waypoint.plans.models import ReviewStatus, SyncOutcome, SyncRun, SyncRunComponent
 from waypoint.plans.sync.decide import SYNCED_FIELDS, create_values, decide_source, decide_with, sync_values
-from waypoint.plans.sync.gather import CHUNK, gather_sources, gather_targets
+from waypoint.plans.sync.gather import CHUNK, RawTarget, gather_sources, gather_target_rows
 from waypoint.plans.sync.types import (
     ComponentKey,
     Decision,
@@ -42,6 +42,8 @@ class RunWarning:
         SOURCE_UPDATED: "The SELECTED type also writes the template values to the source learner's plan.",
     }
 
+
+Plan = tuple[int, dict[ComponentKey, RawTarget]]
 
 OUTCOME_COLUMNS = (
     "row_id",
@@ -78,7 +80,7 @@ def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
     """Decide every pair and store the grid rows and outcomes; replaces an earlier summary of the run."""
     choice = run_choice(run)
     rows = _grid_rows(run, sources, choice)
-    plans = gather_targets(
+    plans = gather_target_rows(
         programme_id=run.programme_id,
         learners=Learner.objects.filter(pk__in=run.targets.values("learner_id")),
         keys=[s.key for s in sources],
@@ -89,7 +91,7 @@ def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
     learners = 0
     while chunk := _take(plans, CHUNK):
         learners += len(chunk)
-        insert_rows(SyncOutcome, OUTCOME_COLUMNS, [o for plan in chunk for o in decider.outcomes(plan)])
+        insert_rows(SyncOutcome, OUTCOME_COLUMNS, [o for plan in chunk for o in decider.outcomes(*plan)])
     source_rows = [
         o for s, row in zip(sources, rows, strict=True) if (o := decider.source_outcome(s, row, run)) is not None
     ]
@@ -174,29 +176,31 @@ class _Decider:
         self.memo: dict[tuple[ComponentKey, Any], tuple[Any, ...]] = {}
         self.tallies = {row.pk: _Tally() for row in rows}
 
-    def outcomes(self, plan: TargetPlan) -> Iterator[tuple[Any, ...]]:
+    def outcomes(self, learner_id: int, own: dict[ComponentKey, RawTarget]) -> Iterator[tuple[Any, ...]]:
         for source, row, wanted in self.prepared:
-            target = plan.components.get(source.key)
-            memo_key = (source.key, None if target is None else target.state)
+            raw = own.get(source.key)
+            memo_key = (source.key, None if raw is None else raw.state)
             shared = self.memo.get(memo_key)
             if shared is None:
-                decision = decide_with(source, plan, self.choice, wanted)
-                shared = self.memo[memo_key] = self._shared(decision)
+                target = None if raw is None else raw.reader.target(raw.row)
+                plan = TargetPlan(learner_id=learner_id, components={} if target is None else {source.key: target})
+                shared = self.memo[memo_key] = self._shared(decide_with(source, plan, self.choice, wanted))
             self.count(row.pk, shared)
             action, reason, changes, review, warnings, before = shared
-            if changes and action == SyncAction.DELETE and target is not None:
-                before = json.dumps({f: target.values[f] for f in SYNCED_FIELDS})
+            if changes and action == SyncAction.DELETE and raw is not None:
+                values = raw.reader.target(raw.row).values
+                before = json.dumps({f: values[f] for f in SYNCED_FIELDS})
             yield (
                 row.pk,
-                plan.learner_id,
+                learner_id,
                 False,
-                None if target is None else target.component_id,
+                None if raw is None else raw.component_id,
                 action,
                 reason,
                 changes,
                 review,
                 warnings,
-                None if target is None else target.revision,
+                None if raw is None else raw.revision,
                 before,
                 "",
             )
@@ -254,7 +258,7 @@ class _Decider:
                 tally.warnings.update(warnings.split(","))
 
 
-def _take(plans: Iterator[TargetPlan], n: int) -> list[TargetPlan]:
+def _take(plans: Iterator[Plan], n: int) -> list[Plan]:
     chunk = []
     for plan in plans:
         chunk.append(plan)
