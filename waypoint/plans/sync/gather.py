@@ -212,7 +212,8 @@ def _component_rows(
     loaded = tuple(f for f in EDITABLE_FIELDS if f in fields or f == "status")
     template_ids = [k[1] for k in keys if k[0] == "template"]
     copied_ids = [k[1] for k in keys if k[0] == "component"]
-    as_text = {f"{f}_text": Cast(f, TextField()) for f in loaded if f in _JSON_FIELDS}
+    # JSON and dates come as text: compared and hashed as read, converted once per distinct value.
+    as_text = {f"{f}_text": Cast(f, TextField()) for f in loaded if f in _JSON_FIELDS | _DATE_FIELDS}
     components = (
         Component.objects.filter(enrolment__programme_id=programme_id, learner_id__in=learners.values("pk"))
         .filter(Q(template_id__in=template_ids) | Q(copied_from_id__in=copied_ids))
