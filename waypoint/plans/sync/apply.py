@@ -366,8 +366,7 @@ def undo_run(run: SyncRun) -> tuple[int, int]:
         f"WHERE run_id = %s AND component_id IN ({restored_sql})",
         [run.pk, run.pk, _DELETE],
     )
-    for row in run.components.exclude(updates={}):
-        _restore_values(row, now)
+    _restore_values(run, list(run.components.exclude(updates={})), now)
     back = (
         f"SELECT component_id FROM {OUTCOME} WHERE {_RUN_OUTCOMES} AND changes AND undo = 'restored' "
         f"AND (action = %s OR review IN (%s, %s))"
@@ -407,18 +406,23 @@ def _mark_undo(run: SyncRun) -> None:
     )
 
 
-def _restore_values(row: SyncRunComponent, now: dt.datetime) -> None:
-    """One statement per grid row: each restored component's fields from its stored before-values."""
+def _restore_values(run: SyncRun, rows: list[SyncRunComponent], now: dt.datetime) -> None:
+    """One statement: each restored component's fields from its stored before-values (which hold exactly the
+    fields the run changed on it)."""
+    fields = [f for f in EDITABLE_FIELDS if any(f in row.updates for row in rows)]
+    if not fields:
+        return
     sets = []
-    for field in row.updates:
+    for field in fields:
         column = _column(field)
         stored = _extract("o.before", field)
         sets.append(f"{column} = CASE WHEN {_has_key('o.before', field)} THEN {stored} ELSE {COMPONENT}.{column} END")
     _execute(
         f"UPDATE {COMPONENT} SET {', '.join(sets)}, revision = {COMPONENT}.revision + 1, updated_at = %s "
-        f"FROM {OUTCOME} o WHERE o.component_id = {COMPONENT}.id AND o.row_id = %s AND o.changes "
+        f"FROM {OUTCOME} o WHERE o.component_id = {COMPONENT}.id "
+        f"AND o.row_id IN (SELECT id FROM {ROW} WHERE run_id = %s) AND o.changes "
         f"AND o.undo = 'restored' AND o.action = %s",
-        [now, row.pk, _SYNCHRONISE],
+        [now, run.pk, _SYNCHRONISE],
     )
 
 
