@@ -31,6 +31,7 @@ format: install
 bench: install
 	$(BIN)/python bench/demo_build.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/sync.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -139,7 +139,7 @@ def apply_run(run: SyncRun, *, progress: Progress) -> None:
     progress(deleted + updated)
     created = 0
     for row in rows:
-        if row.creates is not None:
+        if row.creating:
             created += _create(run, row, now)
     progress(deleted + updated + created)
     _journal_creations(run, now)
@@ -385,9 +385,14 @@ def undo_run(run: SyncRun) -> tuple[int, int]:
         f"AND component_id IN ({back}))",
         [run.pk, run.pk, *back_params],
     )
-    restored = _scalar(f"SELECT COUNT(*) FROM {OUTCOME} WHERE {_RUN_OUTCOMES} AND undo = 'restored'", [run.pk])
-    conflicts = _scalar(f"SELECT COUNT(*) FROM {OUTCOME} WHERE {_RUN_OUTCOMES} AND undo = 'conflict'", [run.pk])
-    return int(restored), int(conflicts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT SUM(CASE WHEN undo = 'restored' THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN undo = 'conflict' THEN 1 ELSE 0 END) FROM {OUTCOME} WHERE {_RUN_OUTCOMES} AND changes",
+            [run.pk],
+        )
+        restored, conflicts = cursor.fetchone()
+    return int(restored or 0), int(conflicts or 0)
 
 
 def _mark_undo(run: SyncRun) -> None:

@@ -91,6 +91,7 @@ class SyncRunComponent(models.Model):
     synchronised = models.PositiveIntegerField(default=0)
     not_synchronised = models.PositiveIntegerField(default=0)
     changing = models.PositiveIntegerField(default=0, help_text="Existing components a Synchronise changes.")
+    creating = models.PositiveIntegerField(default=0, help_text="Learners a Create adds the component for.")
     reasons = models.JSONField(default=dict, help_text="Not-synchronised counts by reason code.")
     warnings = models.JSONField(default=dict, help_text="Warning counts by code.")
 

@@ -101,10 +101,11 @@ def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
         if tally.actions:  # the action most learners get (R-SYNC-14)
             row.action = min(tally.actions, key=lambda a: (-tally.actions[a], a))
         row.synchronised, row.not_synchronised = tally.synchronised, tally.not_synchronised
+        row.creating = tally.creating
         row.changing = tally.changing + sum(1 for o in source_rows if o[0] == row.pk and o[6] and o[4] == "synchronise")
         row.reasons, row.warnings = dict(tally.reasons), dict(tally.warnings)
     SyncRunComponent.objects.bulk_update(
-        rows, ["action", "synchronised", "not_synchronised", "changing", "reasons", "warnings"]
+        rows, ["action", "synchronised", "not_synchronised", "changing", "creating", "reasons", "warnings"]
     )
     run.learner_count = learners
     run.component_count = len(rows)
@@ -162,6 +163,7 @@ class _Tally:
     synchronised: int = 0
     not_synchronised: int = 0
     changing: int = 0
+    creating: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)
     actions: Counter[str] = field(default_factory=Counter)
@@ -249,6 +251,8 @@ class _Decider:
         tally.actions[action] += 1
         if changes and action == SyncAction.SYNCHRONISE:
             tally.changing += 1
+        elif changes and action == SyncAction.CREATE:
+            tally.creating += 1
         if reason:
             tally.not_synchronised += 1
             tally.reasons[reason] += 1
