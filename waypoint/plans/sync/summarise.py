@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from waypoint.core.bulk import insert_rows
 from waypoint.people.models import Learner, Perm
@@ -96,6 +97,9 @@ def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
         o for s, row in zip(sources, rows, strict=True) if (o := decider.source_outcome(s, row, run)) is not None
     ]
     insert_rows(SyncOutcome, OUTCOME_COLUMNS, source_rows)
+    if connection.vendor == "postgresql":  # fresh statistics, or the planner takes 540,000 rows for a handful
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SyncOutcome._meta.db_table}")
     for row in rows:
         tally = decider.tallies[row.pk]
         if tally.actions:  # the action most learners get (R-SYNC-14)
