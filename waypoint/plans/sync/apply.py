@@ -347,6 +347,8 @@ def undo_run(run: SyncRun) -> tuple[int, int]:
     """
     now = timezone.now()
     _mark_undo(run)
+    if connection.vendor == "postgresql":  # the marks just written decide every plan below
+        _execute(f"ANALYZE {OUTCOME}")
     restored_sql = (
         f"SELECT component_id FROM {OUTCOME} WHERE {_RUN_OUTCOMES} AND changes AND undo = 'restored' AND action = %s"
     )
