@@ -192,44 +192,21 @@ class _Decider:
                 plan = TargetPlan(learner_id=learner_id, components={} if target is None else {source.key: target})
                 shared = self.memo[memo_key] = self._shared(decide_with(source, plan, self.choice, wanted))
             self.count(row.pk, shared)
-            action, reason, changes, review, warnings, before = shared
+            action, _reason, changes, _review, _warnings, before = shared
             if changes and action == SyncAction.DELETE and raw is not None:
                 values = raw.reader.target(raw.row).values
                 before = json.dumps({f: values[f] for f in SYNCED_FIELDS})
-            yield (
-                row.pk,
-                learner_id,
-                False,
-                None if raw is None else raw.component_id,
-                action,
-                reason,
-                changes,
-                review,
-                warnings,
-                None if raw is None else raw.revision,
-                before,
-                "",
-            )
+            component_id, revision = (None, None) if raw is None else (raw.component_id, raw.revision)
+            yield _outcome_row(row.pk, learner_id, False, component_id, revision, shared, before)
 
     def source_outcome(self, source: SourceComponent, row: SyncRunComponent, run: SyncRun) -> tuple[Any, ...] | None:
         """R-SYNC-10: a SELECTED sync also writes the template values to the source learner."""
         decision = decide_source(source, learner_id=run.source_learner_id, choice=self.choice)
         if decision is None:
             return None
-        action, reason, changes, review, warnings, before = self._shared(decision)
-        return (
-            row.pk,
-            run.source_learner_id,
-            True,
-            source.component_id,
-            action,
-            reason,
-            changes,
-            review,
-            warnings,
-            source.revision,
-            before,
-            "",
+        shared = self._shared(decision)
+        return _outcome_row(
+            row.pk, run.source_learner_id, True, source.component_id, source.revision, shared, shared[5]
         )
 
     @staticmethod
@@ -264,6 +241,33 @@ class _Decider:
             tally.synchronised += 1
             if warnings:
                 tally.warnings.update(warnings.split(","))
+
+
+def _outcome_row(
+    row_id: int,
+    learner_id: int,
+    is_source: bool,
+    component_id: int | None,
+    revision: int | None,
+    shared: tuple[Any, ...],
+    before: str | None,
+) -> tuple[Any, ...]:
+    """One SyncOutcome row, in OUTCOME_COLUMNS order."""
+    action, reason, changes, review, warnings, _before = shared
+    return (
+        row_id,
+        learner_id,
+        is_source,
+        component_id,
+        action,
+        reason,
+        changes,
+        review,
+        warnings,
+        revision,
+        before,
+        "",
+    )
 
 
 def _take(plans: Iterator[Plan], n: int) -> list[Plan]:
