@@ -193,6 +193,7 @@ class ComponentChange(models.Model):
 
 
 from waypoint.plans.sync.models import (  # noqa: E402  (the sync run's models belong to this app)
+    SyncDecision,
     SyncOutcome,
     SyncRun,
     SyncRunComponent,
@@ -212,6 +213,7 @@ __all__ = [
     "RecordVisit",
     "Review",
     "ReviewStatus",
+    "SyncDecision",
     "SyncOutcome",
     "SyncRun",
     "SyncRunComponent",

@@ -102,33 +102,55 @@ class SyncRunComponent(models.Model):
         return self.name
 
 
-class SyncOutcome(models.Model):
-    """One learner and component of a run: the decision, the state it was decided on, and the before-values."""
+class SyncDecision(models.Model):
+    """One decision of a run's summary: a grid row and a target state, shared by every learner in that state.
 
-    # No database constraints: a summary writes one row per learner and component (540,000 for 20,000 learners
-    # and 27 components), and checking two foreign keys per row at commit would double its cost. The rows are
-    # written from the run's own tables and deleted with them (Django cascades).
-    row = models.ForeignKey(
-        SyncRunComponent, on_delete=models.CASCADE, related_name="outcomes", db_index=False, db_constraint=False
-    )
-    learner = models.ForeignKey("people.Learner", on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    is_source = models.BooleanField(default=False, help_text="The source learner, updated by a SELECTED sync.")
-    component_id = models.PositiveIntegerField(null=True, blank=True)  # the created one, once applied
+    A summary decides each distinct state once (`pairs.py` encodes a target component's state as a number) and
+    stores no row per learner: the learner lists are read from the plans while the run waits for its confirm.
+    The counts and sums are what the confirm checks the plans against (R-SYNC-15).
+    """
+
+    row = models.ForeignKey(SyncRunComponent, on_delete=models.CASCADE, related_name="decisions")
+    state = models.IntegerField(help_text="The target state decided on (pairs.MISSING, pairs.SOURCE or a code).")
     action = models.CharField(max_length=20, choices=[(a.value, a.name) for a in SyncAction])
     reason = models.CharField(max_length=40, blank=True, help_text="Why not synchronised (a NotSynced name).")
     changes = models.BooleanField(default=False, help_text="Synchronised and writes something.")
     review = models.CharField(max_length=20, default=ReviewEffect.NONE.value)
     warnings = models.CharField(max_length=100, blank=True, help_text="SyncWarning names, comma-separated.")
+    fields = models.JSONField(default=list, help_text="The attributes the sync changes, in display order.")
+    before = models.JSONField(null=True, blank=True, help_text="The source learner's before-values (SELECTED).")
+    learners = models.PositiveIntegerField(default=0, help_text="Learner/component pairs in this state.")
+    revisions = models.BigIntegerField(default=0, help_text="Sum of their components' revisions.")
+    components = models.BigIntegerField(default=0, help_text="Sum of their components' ids.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["row", "state"], name="sync_decision_once_per_state")]
+
+    def __str__(self) -> str:
+        return f"{self.row}, state {self.state}: {self.action} {self.reason}"
+
+
+class SyncOutcome(models.Model):
+    """One learner and component of an applied run (R-SYNC-27): its state, so its decision, and the component.
+
+    Written by the confirm, in one statement, from the same query the summary's lists read. No database
+    constraints: 540,000 rows for 20,000 learners and 27 components, deleted with the run (Django cascades).
+    """
+
+    row = models.ForeignKey(
+        SyncRunComponent, on_delete=models.CASCADE, related_name="outcomes", db_index=False, db_constraint=False
+    )
+    learner = models.ForeignKey("people.Learner", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    state = models.IntegerField()
+    component_id = models.PositiveIntegerField(null=True, blank=True)  # the created one, once applied
     revision = models.PositiveIntegerField(null=True, blank=True, help_text="The target's revision decided on.")
-    # The target's values of the fields a Synchronise changes; every value for a Delete.
-    before = models.JSONField(null=True, blank=True)
     undo = models.CharField(max_length=10, blank=True)  # "restored" or "conflict" after an undo
 
     class Meta:
-        indexes = [models.Index(fields=["row", "changes", "learner"], name="sync_outcome_row_list")]
+        indexes = [models.Index(fields=["row", "state", "learner"], name="sync_outcome_row_state")]
 
     def __str__(self) -> str:
-        return f"{self.row} for learner {self.learner_id}: {self.action}"
+        return f"{self.row} for learner {self.learner_id}: state {self.state}"
 
 
 # What undo needs to put back exactly what a run deleted or replaced: copies of the rows, ids included.

@@ -1,25 +1,24 @@
-"""The summary of a sync run (R-SYNC-13, 14, R-PLUS-1): every learner/component pair decided and stored.
+"""The summary of a sync run (R-SYNC-13, 14, R-PLUS-1): every learner/component pair decided, one decision
+per distinct target state.
 
-gather → decide → store: components in equal states share one decision (a sync of 20,000 learners decides
-each distinct state once), and the outcomes are written in bulk, a chunk of learners at a time.
+The database reads every pair's state in one aggregate query (`pairs.py`), `decide` decides each state once
+(a sync of 20,000 learners and 27 components has some hundred states), and the summary stores those decisions
+with their counts: no row per learner. The learner lists read the pairs live until the run is applied.
 """
 
-import json
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
 from django.db import connection
 
-from waypoint.core.bulk import insert_rows
-from waypoint.people.models import Learner, Perm
-from waypoint.plans.models import ReviewStatus, SyncOutcome, SyncRun, SyncRunComponent
-from waypoint.plans.sync.decide import SYNCED_FIELDS, create_values, decide_source, decide_with, sync_values
-from waypoint.plans.sync.gather import CHUNK, RawTarget, gather_sources, gather_target_rows
+from waypoint.people.models import Perm
+from waypoint.plans.journal import EDITABLE_FIELDS
+from waypoint.plans.models import ReviewStatus, SyncDecision, SyncRun, SyncRunComponent
+from waypoint.plans.sync.decide import create_values, decide_source, decide_with, sync_values
+from waypoint.plans.sync.gather import gather_sources
+from waypoint.plans.sync.pairs import ENROLMENT, SOURCE, TARGET, aggregate, decode, live_pairs
 from waypoint.plans.sync.types import (
-    ComponentKey,
     Decision,
     SourceComponent,
     SyncAction,
@@ -44,24 +43,6 @@ class RunWarning:
     }
 
 
-Plan = tuple[int, dict[ComponentKey, RawTarget]]
-
-OUTCOME_COLUMNS = (
-    "row_id",
-    "learner_id",
-    "is_source",
-    "component_id",
-    "action",
-    "reason",
-    "changes",
-    "review",
-    "warnings",
-    "revision",
-    "before",
-    "undo",
-)
-
-
 def run_choice(run: SyncRun) -> SyncChoice:
     return SyncChoice(
         sync_type=SyncType(run.sync_type),
@@ -78,40 +59,39 @@ def run_sources(run: SyncRun) -> list[SourceComponent]:
 
 
 def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
-    """Decide every pair and store the grid rows and outcomes; replaces an earlier summary of the run."""
+    """Decide every pair and store the grid rows and decisions; replaces an earlier summary of the run."""
     choice = run_choice(run)
     rows = _grid_rows(run, sources, choice)
-    plans = gather_target_rows(
-        programme_id=run.programme_id,
-        learners=Learner.objects.filter(pk__in=run.targets.values("learner_id")),
-        keys=[s.key for s in sources],
-        fields={f for row in rows for f in row.updates},
-        full_keys=[s.key for s in sources if s.deleted],
-    )
-    decider = _Decider(sources, rows, choice)
-    learners = 0
-    while chunk := _take(plans, CHUNK):
-        learners += len(chunk)
-        insert_rows(SyncOutcome, OUTCOME_COLUMNS, [o for plan in chunk for o in decider.outcomes(*plan)])
-    source_rows = [
-        o for s, row in zip(sources, rows, strict=True) if (o := decider.source_outcome(s, row, run)) is not None
-    ]
-    insert_rows(SyncOutcome, OUTCOME_COLUMNS, source_rows)
-    if connection.vendor == "postgresql":  # fresh statistics, or the planner takes 540,000 rows for a handful
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {SyncOutcome._meta.db_table}")
+    of_row = {row.pk: (source, row) for source, row in zip(sources, rows, strict=True)}
+    decisions: list[SyncDecision] = []
+    sql, params = live_pairs(run, rows)
+    for row_id, state, count, revisions, components in aggregate(sql, params):
+        source, row = of_row[row_id]
+        target = decode(state, row.updates)
+        plan = TargetPlan(learner_id=0, components={} if target is None else {source.key: target})
+        decision = decide_with(source, plan, choice, row.updates)
+        decisions.append(_stored(row, state, decision, count, revisions, components))
+    for source, row in zip(sources, rows, strict=True):
+        decision_or_none = decide_source(source, learner_id=run.source_learner_id, choice=choice)
+        if decision_or_none is not None:  # R-SYNC-10: a SELECTED sync also writes the source
+            stored = _stored(row, SOURCE, decision_or_none, 1, source.revision or 0, source.component_id or 0)
+            stored.before = {f: old for f, (old, _new) in decision_or_none.diff.items()} if stored.changes else None
+            decisions.append(stored)
+    SyncDecision.objects.bulk_create(decisions)
+    tallies = {row.pk: _Tally() for row in rows}
+    for d in decisions:
+        tallies[d.row_id].count(d)
     for row in rows:
-        tally = decider.tallies[row.pk]
+        tally = tallies[row.pk]
         if tally.actions:  # the action most learners get (R-SYNC-14)
             row.action = min(tally.actions, key=lambda a: (-tally.actions[a], a))
         row.synchronised, row.not_synchronised = tally.synchronised, tally.not_synchronised
-        row.creating = tally.creating
-        row.changing = tally.changing + sum(1 for o in source_rows if o[0] == row.pk and o[6] and o[4] == "synchronise")
+        row.changing, row.creating = tally.changing, tally.creating
         row.reasons, row.warnings = dict(tally.reasons), dict(tally.warnings)
     SyncRunComponent.objects.bulk_update(
         rows, ["action", "synchronised", "not_synchronised", "changing", "creating", "reasons", "warnings"]
     )
-    run.learner_count = learners
+    run.learner_count = _learner_count(run)
     run.component_count = len(rows)
     run.synchronised = sum(r.synchronised for r in rows)
     run.not_synchronised = sum(r.not_synchronised for r in rows)
@@ -126,9 +106,39 @@ def summarise(run: SyncRun, sources: list[SourceComponent]) -> None:
     run.progress_total = run.synchronised
 
 
+def _learner_count(run: SyncRun) -> int:
+    """The selected learners on the run's programme: every one of them is a target of every grid row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {TARGET} t JOIN {ENROLMENT} e ON e.learner_id = t.learner_id "
+            f"AND e.programme_id = %s WHERE t.run_id = %s",
+            [run.programme_id, run.pk],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _stored(
+    row: SyncRunComponent, state: int, decision: Decision, count: int, revisions: int, components: int
+) -> SyncDecision:
+    changes = decision.changes_anything
+    return SyncDecision(
+        row=row,
+        state=state,
+        action=decision.action.value,
+        reason=decision.reason.name if decision.reason else "",
+        changes=changes,
+        review=decision.review.value,
+        warnings=",".join(w.name for w in decision.warnings),
+        fields=[f for f in EDITABLE_FIELDS if f in decision.diff] if changes else [],
+        learners=count,
+        revisions=revisions,
+        components=components,
+    )
+
+
 def _grid_rows(run: SyncRun, sources: list[SourceComponent], choice: SyncChoice) -> list[SyncRunComponent]:
     """The grid rows, new or (when the summary is worked out again) the same rows updated: their ids stay."""
-    SyncOutcome.objects.filter(row__run=run).delete()
+    SyncDecision.objects.filter(row__run=run).delete()
     existing = {(r.key_kind, r.key_id): r.pk for r in run.components.all()}
     rows = [_grid_row(run, s, choice) for s in sources]
     for row in rows:
@@ -164,6 +174,8 @@ def _grid_row(run: SyncRun, source: SourceComponent, choice: SyncChoice) -> Sync
 
 @dataclass
 class _Tally:
+    """A grid row's counts (R-SYNC-14), from its decisions and how many learners share each."""
+
     synchronised: int = 0
     not_synchronised: int = 0
     changing: int = 0
@@ -172,108 +184,19 @@ class _Tally:
     warnings: Counter[str] = field(default_factory=Counter)
     actions: Counter[str] = field(default_factory=Counter)
 
-
-class _Decider:
-    """Decides pairs, once per distinct (component, target state), and counts them per grid row."""
-
-    def __init__(self, sources: list[SourceComponent], rows: list[SyncRunComponent], choice: SyncChoice) -> None:
-        self.choice = choice
-        self.prepared = [(s, row, row.updates) for s, row in zip(sources, rows, strict=True)]
-        self.memo: dict[tuple[ComponentKey, Any], tuple[Any, ...]] = {}
-        self.tallies = {row.pk: _Tally() for row in rows}
-
-    def outcomes(self, learner_id: int, own: dict[ComponentKey, RawTarget]) -> Iterator[tuple[Any, ...]]:
-        for source, row, wanted in self.prepared:
-            raw = own.get(source.key)
-            memo_key = (source.key, None if raw is None else raw.state)
-            shared = self.memo.get(memo_key)
-            if shared is None:
-                target = None if raw is None else raw.reader.target(raw.row)
-                plan = TargetPlan(learner_id=learner_id, components={} if target is None else {source.key: target})
-                shared = self.memo[memo_key] = self._shared(decide_with(source, plan, self.choice, wanted))
-            self.count(row.pk, shared)
-            action, _reason, changes, _review, _warnings, before = shared
-            if changes and action == SyncAction.DELETE and raw is not None:
-                values = raw.reader.target(raw.row).values
-                before = json.dumps({f: values[f] for f in SYNCED_FIELDS})
-            component_id, revision = (None, None) if raw is None else (raw.component_id, raw.revision)
-            yield _outcome_row(row.pk, learner_id, False, component_id, revision, shared, before)
-
-    def source_outcome(self, source: SourceComponent, row: SyncRunComponent, run: SyncRun) -> tuple[Any, ...] | None:
-        """R-SYNC-10: a SELECTED sync also writes the template values to the source learner."""
-        decision = decide_source(source, learner_id=run.source_learner_id, choice=self.choice)
-        if decision is None:
-            return None
-        shared = self._shared(decision)
-        return _outcome_row(
-            row.pk, run.source_learner_id, True, source.component_id, source.revision, shared, shared[5]
-        )
-
-    @staticmethod
-    def _shared(decision: Decision) -> tuple[Any, ...]:
-        """What pairs in the same state share: all of the outcome but the learner and the component ids."""
-        changes = decision.changes_anything
-        before = None
-        if changes and decision.action is SyncAction.SYNCHRONISE:
-            before = json.dumps({f: old for f, (old, _new) in decision.diff.items()})
-        shared = (
-            decision.action.value,
-            decision.reason.name if decision.reason else "",
-            changes,
-            decision.review.value,
-            ",".join(w.name for w in decision.warnings),
-            before,
-        )
-        return shared
-
-    def count(self, row_pk: int, shared: tuple[Any, ...]) -> None:
-        tally = self.tallies[row_pk]
-        action, reason, changes, _review, warnings, _before = shared
-        tally.actions[action] += 1
-        if changes and action == SyncAction.SYNCHRONISE:
-            tally.changing += 1
-        elif changes and action == SyncAction.CREATE:
-            tally.creating += 1
-        if reason:
-            tally.not_synchronised += 1
-            tally.reasons[reason] += 1
+    def count(self, d: SyncDecision) -> None:
+        n = d.learners
+        if d.changes and d.action == SyncAction.SYNCHRONISE:
+            self.changing += n  # the source's own change too: the confirm's update writes it
+        elif d.changes and d.action == SyncAction.CREATE:
+            self.creating += n
+        if d.state == SOURCE:
+            return
+        self.actions[d.action] += n
+        if d.reason:
+            self.not_synchronised += n
+            self.reasons[d.reason] += n
         else:
-            tally.synchronised += 1
-            if warnings:
-                tally.warnings.update(warnings.split(","))
-
-
-def _outcome_row(
-    row_id: int,
-    learner_id: int,
-    is_source: bool,
-    component_id: int | None,
-    revision: int | None,
-    shared: tuple[Any, ...],
-    before: str | None,
-) -> tuple[Any, ...]:
-    """One SyncOutcome row, in OUTCOME_COLUMNS order."""
-    action, reason, changes, review, warnings, _before = shared
-    return (
-        row_id,
-        learner_id,
-        is_source,
-        component_id,
-        action,
-        reason,
-        changes,
-        review,
-        warnings,
-        revision,
-        before,
-        "",
-    )
-
-
-def _take(plans: Iterator[Plan], n: int) -> list[Plan]:
-    chunk = []
-    for plan in plans:
-        chunk.append(plan)
-        if len(chunk) == n:
-            break
-    return chunk
+            self.synchronised += n
+            for w in filter(None, d.warnings.split(",")):
+                self.warnings[w] += n

@@ -125,8 +125,6 @@ class TargetComponent:
     review: ReviewState | None = None
     marking_aid_submitted: bool = False
     revision: int = 1
-    # Everything a decision depends on, as a hashable tuple: components in equal states decide alike.
-    state: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
