@@ -142,17 +142,15 @@ def patched(target: Any, name: str, wrapper: Callable[[Any], Any]) -> Iterator[N
 
 
 class SummaryPhases:
-    """Times the parts of `sync_run_create` by wrapping engine functions from outside (no per-pair overhead).
+    """Times the parts of `sync_run_create` by wrapping engine functions from outside.
 
-    gather = pulling target plans (`_take` over `gather_targets`: the component query streamed and turned
-    into TargetComponents); decide = building each chunk's outcome rows (between `_take` and `insert_rows`);
-    insert = `insert_rows` of the outcomes (COPY on PostgreSQL, executemany on SQLite).
+    states = the aggregate query that reads every pair's state (`pairs.aggregate`, consumed while deciding);
+    decide and store = the rest of `summarise` (one decision per state, bulk_create, grid rows).
     """
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
-        self.decider: Any = None
-        self._last_take_end: float | None = None
+        self.states = 0
 
     @contextmanager
     def active(self) -> Iterator[None]:
@@ -171,33 +169,13 @@ class SummaryPhases:
 
             return wrap
 
-        def take(fn: Any) -> Any:
+        def aggregate(fn: Any) -> Any:
             def inner(*args: Any, **kwargs: Any) -> Any:
                 started = time.perf_counter()
-                result = fn(*args, **kwargs)
-                self._last_take_end = time.perf_counter()
-                self.seconds["gather (stream + TargetComponents)"] += self._last_take_end - started
-                return result
-
-            return inner
-
-        def insert(fn: Any) -> Any:
-            def inner(*args: Any, **kwargs: Any) -> Any:
-                started = time.perf_counter()
-                if self._last_take_end is not None:
-                    self.seconds["decide (outcome rows)"] += started - self._last_take_end
-                    self._last_take_end = None
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    self.seconds["insert outcomes"] += time.perf_counter() - started
-
-            return inner
-
-        def decider_init(fn: Any) -> Any:
-            def inner(obj: Any, *args: Any, **kwargs: Any) -> Any:
-                self.decider = obj
-                return fn(obj, *args, **kwargs)
+                rows = list(fn(*args, **kwargs))
+                self.seconds["states (one aggregate query)"] += time.perf_counter() - started
+                self.states += len(rows)
+                return iter(rows)
 
             return inner
 
@@ -205,9 +183,7 @@ class SummaryPhases:
             patched(runs, "run_sources", timed("sources (gather_sources)")),
             patched(runs, "_store_targets", timed("store targets (INSERT … SELECT)")),
             patched(runs, "summarise", timed("summarise")),
-            patched(summarise, "_take", take),
-            patched(summarise, "insert_rows", insert),
-            patched(summarise._Decider, "__init__", decider_init),
+            patched(summarise, "aggregate", aggregate),
         ):
             yield
 
@@ -825,7 +801,7 @@ def run_one(args: argparse.Namespace) -> None:
         run = create()
     phases["summary"].python_peak_mb = python_peak
     pairs = run.synchronised + run.not_synchronised
-    memo = len(parts.decider.memo) if parts.decider else 0
+    memo = parts.states
     print(
         f"summary: run {run.pk}, {run.learner_count:,} learners x {run.component_count} components = {pairs:,} pairs "
         f"({run.synchronised:,} synchronised, {run.not_synchronised:,} not), {memo:,} distinct states decided"
@@ -899,7 +875,7 @@ def report(args: argparse.Namespace, phases: dict[str, Phase], parts: SummaryPha
     print("\nsummary (sync_run_create), by part:")
     rows = [(k, v) for k, v in parts.seconds.items() if k != "summarise"]
     accounted = sum(v for k, v in rows if k not in ("sources (gather_sources)", "store targets (INSERT … SELECT)"))
-    rows.append(("summarise: other (grid rows, bulk_update)", inner - accounted))
+    rows.append(("summarise: decide, store decisions, grid rows", inner - accounted))
     rows.append(("run row, checks, commit", summary.seconds - sum(v for _, v in rows)))
     for label, seconds in rows:
         print(f"  {label:<45} {seconds:>7.2f} s")

@@ -143,26 +143,41 @@ def changed_fields(state: int) -> list[str]:
 def live_pairs(run: SyncRun, rows: Sequence[SyncRunComponent]) -> tuple[str, list[Any]]:
     """SQL: every target learner (on the run's programme) with each grid row, read from the plans now.
 
-    One branch per grid row, each found by index: the learner's enrolment, then its component by (enrolment,
-    template) or, for a copy of a hand-made one, by (copied_from, learner). The source learner is not a target;
-    a SELECTED sync's source pairs come from `source_pairs`.
+    The components are read in one pass per kind of key, a learner's at a time: by (enrolment, template) for
+    template components, by (copied_from, learner) for copies of a hand-made one; each component's grid row and
+    state by its key. A learner lacking a grid row's component is a MISSING pair, found per grid row from the
+    index alone. The source learner is not a target; a SELECTED sync's source pairs come from `source_pairs`.
     """
+    programme = int(run.programme_id)
+    targets = f"FROM {TARGET} t JOIN {ENROLMENT} e ON e.learner_id = t.learner_id AND e.programme_id = {programme}"
     branches: list[str] = []
     params: list[Any] = []
-    for row in rows:
-        state, state_params = state_sql(row.updates)
-        if row.key_kind == "template":
-            match = "c.enrolment_id = e.id AND c.template_id = %s"
-        else:
-            match = "c.copied_from_id = %s AND c.learner_id = e.learner_id AND c.enrolment_id = e.id"
+    for kind, key_column, match in (
+        ("template", "template_id", "c.enrolment_id = e.id AND c.template_id"),
+        ("component", "copied_from_id", "c.learner_id = e.learner_id AND c.enrolment_id = e.id AND c.copied_from_id"),
+    ):
+        of_kind = [row for row in rows if row.key_kind == kind]
+        if not of_kind:
+            continue
+        row_ids = " ".join(f"WHEN {int(row.key_id)} THEN {int(row.pk)}" for row in of_kind)
+        states = []
+        for row in of_kind:
+            state, state_params = state_sql(row.updates)
+            states.append(f"WHEN {int(row.key_id)} THEN {state}")
+            params += state_params
+        keys = ", ".join(str(int(row.key_id)) for row in of_kind)
         branches.append(
-            f"SELECT {int(row.pk)} AS row_id, e.learner_id AS learner_id, c.id AS component_id, "
-            f"c.revision AS revision, CASE WHEN c.id IS NULL THEN {MISSING} ELSE {state} END AS state "
-            f"FROM {TARGET} t JOIN {ENROLMENT} e ON e.learner_id = t.learner_id AND e.programme_id = %s "
-            f"LEFT JOIN {COMPONENT} c ON {match} LEFT JOIN {REVIEW} v ON v.component_id = c.id "
-            f"WHERE t.run_id = %s"
+            f"SELECT CASE c.{key_column} {row_ids} END AS row_id, e.learner_id AS learner_id, c.id AS component_id, "
+            f"c.revision AS revision, CASE c.{key_column} {' '.join(states)} END AS state "
+            f"{targets} JOIN {COMPONENT} c ON {match} IN ({keys}) LEFT JOIN {REVIEW} v ON v.component_id = c.id "
+            f"WHERE t.run_id = {int(run.pk)}"
         )
-        params += [*state_params, run.programme_id, row.key_id, run.pk]
+        for row in of_kind:
+            branches.append(
+                f"SELECT {int(row.pk)} AS row_id, e.learner_id AS learner_id, NULL AS component_id, NULL AS revision, "
+                f"{MISSING} AS state {targets} WHERE t.run_id = {int(run.pk)} "
+                f"AND NOT EXISTS (SELECT 1 FROM {COMPONENT} c WHERE {match} = {int(row.key_id)})"
+            )
     if not branches:
         return "SELECT 0 AS row_id, 0 AS learner_id, 0 AS component_id, 0 AS revision, 0 AS state WHERE 1 = 0", []
     return " UNION ALL ".join(branches), params
