@@ -706,5 +706,7 @@ def test_a_learner_list_costs_the_same_for_3_and_30_target_learners(
         assert len(_learners(api, few["id"], page_size=200)) == 9
     with django_assert_num_queries(len(baseline)):
         assert len(_learners(api, many["id"], page_size=200)) == 90
-    with django_assert_num_queries(len(baseline) - 1):  # the summary: the run and its rows, no count
+    page = _ok(api.get(f"/sync-runs/{many['id']}/learners", page=2, page_size=40))
+    assert (page["count"], len(page["items"]), page["page"], page["page_size"]) == (90, 40, 2, 40)
+    with django_assert_num_queries(3):  # the summary: the token, the run and its rows
         assert len(_ok(api.get(f"/sync-runs/{many['id']}"))["rows"]) == 3

@@ -29,6 +29,7 @@ from waypoint.plans.sync.reports import (
     sync_run_item,
     sync_run_list_for,
     sync_run_outcomes,
+    sync_run_outcomes_iterator,
     sync_run_summary,
 )
 from waypoint.plans.sync.runs import STALE, sync_run_confirm, sync_run_create, sync_run_undo
@@ -198,8 +199,15 @@ def sync_runs_learners(request: HttpRequest, run_id: PathId, query: Query[Outcom
     (R-PLUS-1), by surname. With SELECTED the source learner is listed too (`is_source`), though the grid's counts
     are of target learners only."""
     run = _run(request, run_id)
-    outcomes = sync_run_outcomes(run, row_id=query.component, synchronised=query.synchronised, learner_id=query.learner)
-    return paginate(outcomes, query)
+    page = sync_run_outcomes(
+        run,
+        row_id=query.component,
+        synchronised=query.synchronised,
+        learner_id=query.learner,
+        page=query.page,
+        page_size=query.page_size,
+    )
+    return {"items": page.items, "count": page.count, "page": query.page, "page_size": query.page_size}
 
 
 class _Echo:
@@ -216,20 +224,22 @@ def _cell(value: str) -> str:
 def sync_runs_learners_csv(request: HttpRequest, run_id: PathId, query: Query[OutcomeFilter]) -> StreamingHttpResponse:
     """The learner lists as CSV, streamed: `?synchronised=false` is the not-synchronised list with reasons."""
     run = _run(request, run_id)
-    outcomes = sync_run_outcomes(run, row_id=query.component, synchronised=query.synchronised, learner_id=query.learner)
+    outcomes = sync_run_outcomes_iterator(
+        run, row_id=query.component, synchronised=query.synchronised, learner_id=query.learner
+    )
 
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
         yield writer.writerow(["Learner", "ULN", "Programme status", "Component", "Action", "Synchronised", "Reason"])
-        for outcome in outcomes.iterator(chunk_size=2000):
-            reason = outcome_reason(outcome)
+        for item in outcomes:
+            reason = outcome_reason(item)
             yield writer.writerow(
                 [
-                    _cell(outcome.learner.full_name),
-                    outcome.learner.uln,
-                    programme_status_label(outcome.programme_status),  # type: ignore[attr-defined]
-                    _cell(outcome.row.name),
-                    outcome.action,
+                    _cell(item.learner.full_name),
+                    item.learner.uln,
+                    programme_status_label(item.programme_status),
+                    _cell(item.row.name),
+                    item.decision.action,
                     "no" if reason else "yes",
                     reason.message if reason else "",
                 ]

@@ -3,16 +3,28 @@ learner lists with each learner's exact diff (R-PLUS-1). Selectors only: nothing
 """
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from waypoint.core.errors import NotFound
 from waypoint.people.access import AnyUser, staff_perms
-from waypoint.people.models import Perm
-from waypoint.plans.journal import EDITABLE_FIELDS
-from waypoint.plans.models import ComponentStatus, SyncOutcome, SyncRun, SyncRunComponent, SyncRunStatus
+from waypoint.people.models import Learner, Perm
+from waypoint.plans.journal import EDITABLE_FIELDS, snapshot
+from waypoint.plans.models import (
+    Component,
+    ComponentChange,
+    ComponentStatus,
+    SyncDecision,
+    SyncOutcome,
+    SyncRun,
+    SyncRunComponent,
+    SyncRunStatus,
+)
+from waypoint.plans.sync.pairs import SOURCE, run_pairs
 from waypoint.plans.sync.runs import sync_run_progress
 from waypoint.plans.sync.selection import encode_key
 from waypoint.plans.sync.summarise import RunWarning
@@ -271,57 +283,265 @@ def _in_order(codes: list[str], order: list[str]) -> list[str]:
 # The learner lists (R-SYNC-14, R-PLUS-1)
 
 
-def sync_run_outcomes(
-    run: SyncRun, *, row_id: int | None = None, synchronised: bool | None = None, learner_id: int | None = None
-) -> QuerySet[SyncOutcome]:
-    """The run's learner/component outcomes by learner surname, first name and id, then grid position.
+@dataclass(frozen=True)
+class OutcomeItem:
+    """One learner and grid row of a run: the decision of its state and what its diff needs (R-SYNC-14, R-PLUS-1).
 
-    Each carries its grid row, its learner and `programme_status` (the learner's status on the run's
-    programme) from the same query, so a page costs the same however many learners the run has. With
-    SELECTED the source learner's outcomes are among them (`is_source`).
+    `before` holds the component's values before the sync, as JSON values: read from the component until the
+    run is applied, then from the run's journal; the source learner's come from its decision. None for a pair
+    without a component, or when nothing is written.
     """
-    status = Enrolment.objects.filter(learner_id=OuterRef("learner_id"), programme_id=run.programme_id).order_by()
-    outcomes = SyncOutcome.objects.filter(row__run=run)
-    if row_id is not None:
-        outcomes = outcomes.filter(row_id=row_id)
-    if synchronised is True:
-        outcomes = outcomes.filter(reason="")
-    elif synchronised is False:
-        outcomes = outcomes.exclude(reason="")
-    if learner_id is not None:
-        outcomes = outcomes.filter(learner_id=learner_id)
-    return (
-        outcomes.select_related("row", "learner")
-        .annotate(programme_status=Subquery(status.values("status")[:1]))
-        .order_by("learner__surname", "learner__first_name", "learner_id", "row__position", "row_id")
-    )
+
+    learner: Learner
+    row: SyncRunComponent
+    decision: SyncDecision
+    component_id: int | None
+    programme_status: str  # the learner's status on the run's programme
+    is_source: bool  # the source learner, written by a SELECTED sync (R-SYNC-10)
+    undo: str  # "restored" or "conflict" once the run is undone, else ""
+    before: Mapping[str, Any] | None
 
 
-def outcome_diff(outcome: SyncOutcome) -> list[FieldChange]:
-    """The exact field-by-field change of one outcome (R-PLUS-1); empty when nothing is written."""
-    if outcome.reason or not outcome.changes:
+@dataclass(frozen=True)
+class OutcomePage:
+    items: list[OutcomeItem]
+    count: int
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A row of the page query: the pair, what hydrating it needs and its sort key (to seek the next chunk)."""
+
+    row_id: int
+    learner_id: int
+    component_id: int | None
+    state: int
+    programme_status: str
+    undo: str
+    sort_key: tuple[Any, ...]
+
+
+_LEARNER, _DECISION = Learner._meta.db_table, SyncDecision._meta.db_table
+_ROW, _ENROLMENT, _OUTCOME = SyncRunComponent._meta.db_table, Enrolment._meta.db_table, SyncOutcome._meta.db_table
+_ORDER = "l.surname, l.first_name, l.id, r.position, r.id"
+
+
+def _applied(run: SyncRun) -> bool:
+    """The pairs, and the journal rows the diffs read, are stored (as `pairs.run_pairs` decides)."""
+    return run.status in (SyncRunStatus.APPLIED, SyncRunStatus.UNDONE)
+
+
+class _Matching:
+    """The pairs of a run matching the filters, each with its decision: SQL over `run_pairs`, built once."""
+
+    def __init__(self, run: SyncRun, *, row_id: int | None, synchronised: bool | None, learner_id: int | None) -> None:
+        self.run = run
+        self.pairs, self.pair_params = run_pairs(run)
+        conditions: list[str] = []
+        self.params: list[Any] = []
+        if row_id is not None:
+            conditions.append("p.row_id = %s")
+            self.params.append(row_id)
+        if synchronised is True:
+            conditions.append("d.reason = ''")
+        elif synchronised is False:
+            conditions.append("d.reason <> ''")
+        if learner_id is not None:
+            conditions.append("p.learner_id = %s")
+            self.params.append(learner_id)
+        self.conditions = conditions
+
+    def _where(self, extra: list[str]) -> str:
+        conditions = self.conditions + extra
+        return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+    def count(self) -> int:
+        # A pair in a state the summary did not decide (its plan changed since) has no decision: it is in no list.
+        sql = (
+            f"SELECT COUNT(*) FROM ({self.pairs}) p "
+            f"JOIN {_DECISION} d ON d.row_id = p.row_id AND d.state = p.state{self._where([])}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.pair_params, *self.params])
+            return int(cursor.fetchone()[0])
+
+    def fetch(self, *, limit: int, offset: int = 0, after: tuple[Any, ...] | None = None) -> list[_Pair]:
+        """One page of pairs by learner surname, first name and id, then grid position; `after` seeks past a
+        sort key (the CSV's chunks), so no chunk re-reads the pairs before it."""
+        undone = self.run.status == SyncRunStatus.UNDONE
+        undo = "COALESCE(o.undo, '')" if undone else "''"
+        outcome = (
+            f" LEFT JOIN {_OUTCOME} o ON o.row_id = p.row_id AND o.state = p.state AND o.learner_id = p.learner_id"
+            if undone
+            else ""
+        )
+        extra, extra_params = [], []
+        if after is not None:
+            extra.append(f"({_ORDER}) > (%s, %s, %s, %s, %s)")
+            extra_params = list(after)
+        sql = (
+            f"SELECT p.row_id, p.learner_id, p.component_id, p.state, e.status, {undo}, {_ORDER} "
+            f"FROM ({self.pairs}) p "
+            f"JOIN {_DECISION} d ON d.row_id = p.row_id AND d.state = p.state "
+            f"JOIN {_LEARNER} l ON l.id = p.learner_id JOIN {_ROW} r ON r.id = p.row_id "
+            f"LEFT JOIN {_ENROLMENT} e ON e.learner_id = p.learner_id AND e.programme_id = %s{outcome}"
+            f"{self._where(extra)} ORDER BY {_ORDER} LIMIT %s OFFSET %s"
+        )
+        params = [*self.pair_params, self.run.programme_id, *self.params, *extra_params, limit, offset]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [
+                _Pair(
+                    row_id=int(row_id),
+                    learner_id=int(learner_id),
+                    component_id=None if component_id is None else int(component_id),
+                    state=int(state),
+                    programme_status=status or "",
+                    undo=undo_value or "",
+                    sort_key=tuple(key),
+                )
+                for row_id, learner_id, component_id, state, status, undo_value, *key in cursor.fetchall()
+            ]
+
+
+def sync_run_outcomes(
+    run: SyncRun,
+    *,
+    row_id: int | None = None,
+    synchronised: bool | None = None,
+    learner_id: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> OutcomePage:
+    """A page of the run's learner/component pairs by learner surname, first name and id, then grid position.
+
+    `synchronised`: True for the synchronised list, False for the other. With SELECTED the source learner's
+    pairs are among them (`is_source`). A page costs the same few queries however many learners the run has
+    and however long the page: the pairs (two queries for a run not yet applied), a count, the page, and one
+    query each for its learners, grid rows, decisions and before-values.
+    """
+    matching = _Matching(run, row_id=row_id, synchronised=synchronised, learner_id=learner_id)
+    count = matching.count()
+    offset = (page - 1) * page_size
+    if offset >= count:  # a page past the end: no OFFSET reaches the database
+        return OutcomePage(items=[], count=count)
+    return OutcomePage(items=_hydrate(run, matching.fetch(limit=page_size, offset=offset)), count=count)
+
+
+def sync_run_outcomes_iterator(
+    run: SyncRun,
+    *,
+    row_id: int | None = None,
+    synchronised: bool | None = None,
+    learner_id: int | None = None,
+    chunk_size: int = 2000,
+) -> Iterator[OutcomeItem]:
+    """Every matching pair in the order of `sync_run_outcomes`, a chunk at a time (for the CSV export)."""
+    matching = _Matching(run, row_id=row_id, synchronised=synchronised, learner_id=learner_id)
+    after: tuple[Any, ...] | None = None
+    while True:
+        chunk = matching.fetch(limit=chunk_size, after=after)
+        yield from _hydrate(run, chunk)
+        if len(chunk) < chunk_size:
+            return
+        after = chunk[-1].sort_key
+
+
+def _hydrate(run: SyncRun, pairs: list[_Pair]) -> list[OutcomeItem]:
+    """The page's learners, grid rows, decisions and before-values: one query each, whatever the page size."""
+    if not pairs:
         return []
-    row = outcome.row
-    before = outcome.before or {}
-    if outcome.action == SyncAction.SYNCHRONISE:
-        return [FieldChange(field=f, old=before[f], new=row.updates.get(f)) for f in _in_order(list(before), FIELDS)]
-    if outcome.action == SyncAction.CREATE:
+    learners = Learner.objects.in_bulk({p.learner_id for p in pairs})
+    rows = SyncRunComponent.objects.in_bulk({p.row_id for p in pairs})
+    decisions = {
+        (d.row_id, d.state): d
+        for d in SyncDecision.objects.filter(row_id__in={p.row_id for p in pairs}, state__in={p.state for p in pairs})
+    }
+    befores = _befores(
+        run,
+        {
+            p.component_id
+            for p in pairs
+            if p.component_id is not None and p.state != SOURCE and _writes_over(decisions[p.row_id, p.state])
+        },
+    )
+    items = []
+    for p in pairs:
+        decision = decisions[p.row_id, p.state]
+        is_source = p.state == SOURCE
+        if is_source:
+            before = decision.before
+        elif p.component_id is not None and _writes_over(decision):
+            before = befores.get(p.component_id, {})
+        else:
+            before = None
+        items.append(
+            OutcomeItem(
+                learner=learners[p.learner_id],
+                row=rows[p.row_id],
+                decision=decision,
+                component_id=p.component_id,
+                programme_status=p.programme_status,
+                is_source=is_source,
+                undo=p.undo,
+                before=before,
+            )
+        )
+    return items
+
+
+def _writes_over(decision: SyncDecision) -> bool:
+    """The decision changes or deletes an existing component: its diff shows the values it had."""
+    return decision.changes and not decision.reason and decision.action != SyncAction.CREATE
+
+
+def _befores(run: SyncRun, component_ids: set[int]) -> dict[int, Mapping[str, Any]]:
+    """The components' values before the sync, by id: as they are now until the run is applied (the confirm
+    refuses if they changed since the summary), then as the run's journal recorded them."""
+    if not component_ids:
+        return {}
+    if not _applied(run):
+        return {c.pk: snapshot(c) for c in Component.objects.filter(pk__in=component_ids)}
+    journal = (
+        ComponentChange.objects.filter(sync_run=run, field="", component_id__in=component_ids)
+        .order_by("id")
+        .values_list("component_id", "old_value")
+    )
+    befores: dict[int, Mapping[str, Any]] = {}
+    for component_id, old in journal:
+        # The confirm's row comes first; an undo journals its own rows for the same component after it.
+        if component_id is not None and component_id not in befores:
+            befores[component_id] = old if isinstance(old, dict) else {}
+    return befores
+
+
+def outcome_diff(item: OutcomeItem) -> list[FieldChange]:
+    """The exact field-by-field change of one pair (R-PLUS-1); empty when nothing is written. No query."""
+    decision = item.decision
+    if decision.reason or not decision.changes:
+        return []
+    row = item.row
+    before = item.before or {}
+    if decision.action == SyncAction.SYNCHRONISE:
+        return [FieldChange(field=f, old=before.get(f), new=row.updates.get(f)) for f in decision.fields]
+    if decision.action == SyncAction.CREATE:
         creates = row.creates or {}
         return [FieldChange(field=f, old=None, new=creates[f]) for f in _in_order(list(creates), FIELDS)]
-    return [FieldChange(field=f, old=before[f], new=None) for f in _in_order(list(before), FIELDS)]
+    return [FieldChange(field=f, old=before.get(f), new=None) for f in decision.fields]
 
 
-def outcome_reason(outcome: SyncOutcome) -> Message | None:
-    if not outcome.reason:
+def outcome_reason(item: OutcomeItem) -> Message | None:
+    reason = item.decision.reason
+    if not reason:
         return None
-    message = NotSynced[outcome.reason].message if outcome.reason in NotSynced.__members__ else outcome.reason
-    return Message(code=outcome.reason, message=message)
+    message = NotSynced[reason].message if reason in NotSynced.__members__ else reason
+    return Message(code=reason, message=message)
 
 
-def outcome_warnings(outcome: SyncOutcome) -> list[Message]:
+def outcome_warnings(item: OutcomeItem) -> list[Message]:
     return [
         Message(code=w, message=SyncWarning[w].message if w in SyncWarning.__members__ else w)
-        for w in outcome.warnings.split(",")
+        for w in item.decision.warnings.split(",")
         if w
     ]
 

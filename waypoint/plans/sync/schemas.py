@@ -10,9 +10,15 @@ from pydantic import Field, field_validator, model_validator
 from waypoint.api.schemas import Id, PageQuery, Text30, Text100, Text200
 from waypoint.core.errors import ValidationFailed
 from waypoint.people.schemas import Ref
-from waypoint.plans.models import ComponentStatus, SyncOutcome, SyncRunStatus
+from waypoint.plans.models import ComponentStatus, SyncRunStatus
 from waypoint.plans.sync.decide import SELECTABLE_ATTRIBUTES
-from waypoint.plans.sync.reports import outcome_diff, outcome_reason, outcome_warnings, programme_status_label
+from waypoint.plans.sync.reports import (
+    OutcomeItem,
+    outcome_diff,
+    outcome_reason,
+    outcome_warnings,
+    programme_status_label,
+)
 from waypoint.plans.sync.selection import (
     SYNC_EXCLUDED_STATUSES,
     ComponentChoice,
@@ -340,7 +346,7 @@ class OutcomeComponentOut(Schema):
 
 class FieldChangeOut(Schema):
     field: str
-    old: Any = Field(description="The learner's value now (null for a Create).")
+    old: Any = Field(description="The learner's value before the sync (null for a Create).")
     new: Any = Field(description="The value the sync writes (null for a Delete).")
 
 
@@ -357,9 +363,9 @@ class SyncOutcomeOut(Schema):
     undo: str = Field(description='After an undo: "restored" or "conflict".')
 
     @staticmethod
-    def resolve_learner(obj: SyncOutcome) -> dict[str, Any]:
+    def resolve_learner(obj: OutcomeItem) -> dict[str, Any]:
         learner = obj.learner
-        status = getattr(obj, "programme_status", None) or ""
+        status = obj.programme_status
         return {
             "id": learner.pk,
             "first_name": learner.first_name,
@@ -370,7 +376,7 @@ class SyncOutcomeOut(Schema):
         }
 
     @staticmethod
-    def resolve_component(obj: SyncOutcome) -> dict[str, Any]:
+    def resolve_component(obj: OutcomeItem) -> dict[str, Any]:
         row = obj.row
         return {
             "row": row.pk,
@@ -381,19 +387,27 @@ class SyncOutcomeOut(Schema):
         }
 
     @staticmethod
-    def resolve_synchronised(obj: SyncOutcome) -> bool:
-        return not obj.reason
+    def resolve_action(obj: OutcomeItem) -> str:
+        return obj.decision.action
 
     @staticmethod
-    def resolve_reason(obj: SyncOutcome) -> Any:
+    def resolve_synchronised(obj: OutcomeItem) -> bool:
+        return not obj.decision.reason
+
+    @staticmethod
+    def resolve_reason(obj: OutcomeItem) -> Any:
         return outcome_reason(obj)
 
     @staticmethod
-    def resolve_warnings(obj: SyncOutcome) -> Any:
+    def resolve_warnings(obj: OutcomeItem) -> Any:
         return outcome_warnings(obj)
 
     @staticmethod
-    def resolve_diff(obj: SyncOutcome) -> Any:
+    def resolve_review(obj: OutcomeItem) -> str:
+        return obj.decision.review
+
+    @staticmethod
+    def resolve_diff(obj: OutcomeItem) -> Any:
         return outcome_diff(obj)
 
 
