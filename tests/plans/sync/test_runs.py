@@ -15,6 +15,7 @@ from tests import factories as make
 from tests.plans.sync.conftest import ALL_STATUSES, Setting, many_targets
 from waypoint.core.errors import Conflict, PermissionRefused, ValidationFailed
 from waypoint.people.models import Learner, Perm
+from waypoint.plans.journal import snapshot
 from waypoint.plans.models import (
     CalendarTask,
     ChangeAction,
@@ -23,12 +24,15 @@ from waypoint.plans.models import (
     RecordVisit,
     Review,
     ReviewStatus,
+    SyncDecision,
     SyncOutcome,
     SyncRun,
     SyncRunStatus,
 )
 from waypoint.plans.services import component_add, component_delete, component_update, review_schedule
 from waypoint.plans.sync import runs
+from waypoint.plans.sync.decide import SYNCED_FIELDS
+from waypoint.plans.sync.pairs import MISSING, SOURCE, run_pairs
 from waypoint.plans.sync.runs import sync_run_confirm, sync_run_create, sync_run_undo
 from waypoint.plans.sync.types import ComponentKey, SyncType, hand_made_key, template_key
 from waypoint.programmes.models import ComponentType
@@ -50,6 +54,17 @@ def _run(s: Setting, keys: list[ComponentKey], sync_type: SyncType = SyncType.ON
         sync_type=sync_type,
         **{k: v for k, v in values.items() if k != "by"},
     )
+
+
+def _decisions(run: SyncRun) -> dict[int, SyncDecision]:
+    """Each target learner's decision in a run of one grid row: its pair (read from the plans until the run is
+    applied, then stored) joined to the summary's decision of the pair's state."""
+    sql, params = run_pairs(run)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT learner_id, row_id, state FROM ({sql}) p", params)
+        found = cursor.fetchall()
+    decided = {(d.row_id, d.state): d for d in SyncDecision.objects.filter(row__run=run)}
+    return {learner: decided[(row, state)] for learner, row, state in found if state != SOURCE}
 
 
 def _plans(enrolment_ids: list[int]) -> list[tuple[Any, ...]]:
@@ -97,7 +112,7 @@ def test_a_hand_made_component_is_created_on_targets_and_found_again_by_a_later_
 
     component_update(component=made, by=s.admin, changes={"name": "Site visit 2"}, visit_id=s.visit.pk)
     run = _run(s, [_key(made)])
-    assert {o.action for o in SyncOutcome.objects.filter(row__run=run)} == {"synchronise"}
+    assert {d.action for d in _decisions(run).values()} == {"synchronise"}
     sync_run_confirm(run=run, by=s.admin)
     assert set(copies.values_list("name", flat=True)) == {"Site visit 2"}
 
@@ -108,8 +123,8 @@ def test_a_removed_template_component_is_created_again_on_a_target(sync_setting:
     target = s.targets[0]
     component_delete(component=s.components(target)[0], by=s.admin, visit_id=None)
     run = _run(s, [_key(first)], SyncType.ALL)
-    outcome = SyncOutcome.objects.get(row__run=run, learner=target.learner)
-    assert (outcome.action, outcome.reason) == ("create", "")
+    decision = _decisions(run)[target.learner_id]
+    assert (decision.state, decision.action, decision.reason, decision.learners) == (MISSING, "create", "", 1)
     sync_run_confirm(run=run, by=s.admin)
     assert Component.objects.filter(enrolment=target, template_id=first.template_id).count() == 1
 
@@ -139,8 +154,8 @@ def test_a_refused_pair_is_reported_and_the_rest_goes_through(sync_setting: Sett
     finished = s.components(s.targets[0])[0]
     Component.objects.filter(pk=finished.pk).update(status="completed")
     run = _run(s, [_key(first)], by=editor)
-    refused = SyncOutcome.objects.get(row__run=run, learner=s.targets[0].learner)
-    assert refused.reason == "NO_EDIT_FINISHED_PERMISSION"
+    refused = _decisions(run)[s.targets[0].learner_id]
+    assert (refused.reason, refused.learners) == ("NO_EDIT_FINISHED_PERMISSION", 1)
     sync_run_confirm(run=run, by=editor)
     assert Component.objects.get(pk=finished.pk).instructions != "Edited"
     assert (
@@ -182,7 +197,7 @@ def test_a_completed_review_keeps_its_date_while_the_component_changes(sync_sett
     kept = Review.objects.get(component=target_review)
 
     run = _run(s, [_key(review)])
-    effects = dict(SyncOutcome.objects.filter(row__run=run).values_list("learner_id", "review"))
+    effects = {learner: d.review for learner, d in _decisions(run).items()}
     assert effects[s.targets[0].learner_id] == "keep_completed"
     assert effects[s.targets[1].learner_id] == "recreate"
     assert run.components.get().warnings == {"REVIEW_TASKS_RECREATED": 2}
@@ -202,7 +217,7 @@ def test_selected_attributes_update_the_source_which_stays_recently_changed(sync
     Component.objects.filter(pk=first.pk).update(name="Renamed on the source only")
     run = _run(s, [_key(first)], SyncType.SELECTED, attributes=["name", "instructions"])
     assert "SOURCE_UPDATED" in run.warnings
-    assert SyncOutcome.objects.get(row__run=run, is_source=True).before == {"name": "Renamed on the source only"}
+    assert SyncDecision.objects.get(row__run=run, state=SOURCE).before == {"name": "Renamed on the source only"}
     sync_run_confirm(run=run, by=s.admin)
 
     assert Component.objects.get(pk=first.pk).name == first.template.name  # type: ignore[union-attr]
@@ -232,7 +247,9 @@ def test_a_plan_edited_after_the_summary_stops_the_confirm_and_refreshes_the_sum
     assert _plans([t.pk for t in s.targets]) == before
     run.refresh_from_db()
     assert run.status == SyncRunStatus.SUMMARISED
-    assert SyncOutcome.objects.get(row__run=run, component_id=edited.pk).revision == edited.revision + 1
+    assert not SyncOutcome.objects.filter(row__run=run).exists()  # the pairs the confirm stored are rolled back
+    fresh = _decisions(run)[s.targets[0].learner_id]  # decided on the edited component, alone in its state
+    assert (fresh.learners, fresh.components, fresh.revisions) == (1, edited.pk, edited.revision + 1)
     sync_run_confirm(run=run, by=s.admin)  # the fresh summary confirms
     assert Component.objects.get(pk=edited.pk).instructions == "From the source"
 
@@ -326,14 +343,49 @@ def test_every_run_is_recorded_with_who_what_and_the_before_values(sync_setting:
     )
     assert run.keys == [list(_key(first))]
     assert run.applied_at is not None
-    outcome = SyncOutcome.objects.get(row__run=run, learner=s.targets[0].learner)
-    assert (outcome.action, outcome.changes, outcome.before) == ("synchronise", True, {"instructions": old})
+    pair = SyncOutcome.objects.get(row__run=run, learner=s.targets[0].learner)
+    assert pair.component_id == s.components(s.targets[0])[0].pk
+    decision = SyncDecision.objects.get(row=pair.row, state=pair.state)
+    assert (decision.action, decision.changes, decision.fields) == ("synchronise", True, ["instructions"])
     journal = ComponentChange.objects.get(sync_run=run, learner=s.targets[0].learner)
     assert (journal.action, journal.old_value, journal.new_value) == (
         ChangeAction.SYNCHRONISED,
         {"instructions": old},
         {"instructions": "New text"},
     )
+
+
+def test_the_journal_holds_the_before_values_of_changed_and_deleted_components_and_undo_puts_them_back(
+    sync_setting: Setting,
+) -> None:
+    s = sync_setting  # R-SYNC-27, R-CORE-9, R-PLUS-2: the before-values live in the journal, and undo reads them
+    first, second, _ = s.components(s.source)
+    component_update(component=first, by=s.admin, changes={"due_date": dt.date(2027, 4, 1)}, visit_id=s.visit.pk)
+    component_delete(component=second, by=s.admin, visit_id=s.visit.pk)
+    target = s.targets[0]
+    changed, deleted, _ = s.components(target)
+    Component.objects.filter(pk=deleted.pk).update(evidence_required=True, documents=["Plan.pdf"])
+    deleted.refresh_from_db()
+    run = sync_run_confirm(run=_run(s, [_key(first), _key(second)]), by=s.admin)
+
+    journal = ComponentChange.objects.filter(sync_run=run, learner=target.learner)
+    synced = journal.get(action=ChangeAction.SYNCHRONISED)
+    assert (synced.component_id, synced.old_value, synced.new_value) == (
+        changed.pk,
+        {"due_date": changed.due_date and changed.due_date.isoformat()},
+        {"due_date": "2027-04-01"},
+    )
+    gone = journal.get(action=ChangeAction.DELETED)
+    everything = {f: v for f, v in snapshot(deleted).items() if f in SYNCED_FIELDS}
+    assert (gone.component_id, gone.old_value, gone.new_value) == (deleted.pk, everything, None)
+
+    sync_run_undo(run=run, by=s.admin)
+    undone = journal.exclude(pk__in=[synced.pk, gone.pk])
+    assert sorted(((j.action, j.component_id, j.new_value) for j in undone), key=lambda j: j[0]) == [
+        (ChangeAction.CREATED, deleted.pk, everything),
+        (ChangeAction.SYNCHRONISED, changed.pk, synced.old_value),
+    ]
+    assert Component.objects.get(pk=changed.pk).due_date == changed.due_date
 
 
 def _statements(learners: int) -> tuple[int, int, int]:
@@ -369,6 +421,12 @@ def test_the_statement_count_of_a_run_is_the_same_for_10_and_1000_learners(setti
 def test_an_edit_landing_after_the_check_is_caught_by_the_update_and_nothing_is_applied(
     sync_setting: Setting, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On PostgreSQL only: another transaction can write a component between the check and the update, so the
+    update is guarded by the stored revision. A SQLite confirm holds the write lock from the start of its
+    transaction (transaction_mode = IMMEDIATE), so no edit can land there and its update has no guard; the
+    edit this test makes inside the confirm's own transaction would go through unnoticed."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite confirm holds the write lock, so no edit can land after the check")
     s = sync_setting  # R-SYNC-15: the update itself only touches components still at the summary's revision
     first = s.components(s.source)[0]
     component_update(component=first, by=s.admin, changes={"instructions": "From the source"}, visit_id=s.visit.pk)
@@ -379,11 +437,12 @@ def test_an_edit_landing_after_the_check_is_caught_by_the_update_and_nothing_is_
         component_update(component=racing, by=s.admin, changes={"instructions": "Mine"}, visit_id=None)
         return False
 
-    monkeypatch.setattr(runs, "changed_since_summary", check_then_someone_edits)
+    monkeypatch.setattr(runs, "plans_changed", check_then_someone_edits)
     with pytest.raises(Conflict, match="changed since this summary"):
         sync_run_confirm(run=run, by=s.admin)
 
-    assert Component.objects.get(pk=racing.pk).instructions == "Mine"
+    # The edit stands in for another transaction's; made inside the confirm's, it is rolled back with it.
+    assert Component.objects.get(pk=racing.pk).instructions != "From the source"
     assert (
         not Component.objects.filter(template=first.template, instructions="From the source")
         .exclude(enrolment=s.source)
@@ -440,4 +499,5 @@ def test_a_fresh_summary_keeps_the_grid_rows_so_links_to_them_stay_valid(sync_se
     with pytest.raises(Conflict):
         sync_run_confirm(run=run, by=s.admin)
     assert list(run.components.values_list("pk", flat=True)) == row_ids
-    assert SyncOutcome.objects.filter(row_id__in=row_ids).count() == 3
+    assert sum(SyncDecision.objects.filter(row_id__in=row_ids).values_list("learners", flat=True)) == 3
+    assert not SyncOutcome.objects.filter(row_id__in=row_ids).exists()

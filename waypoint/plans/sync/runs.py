@@ -16,7 +16,7 @@ from waypoint.people.access import staff_perms
 from waypoint.people.models import Learner
 from waypoint.plans.models import ComponentStatus, SyncRun, SyncRunStatus, SyncTarget
 from waypoint.plans.permissions import may_sync_anything
-from waypoint.plans.sync.apply import StaleSummary, apply_run, changed_since_summary, undo_run
+from waypoint.plans.sync.apply import StaleSummary, apply_run, plans_changed, store_pairs, undo_run
 from waypoint.plans.sync.decide import only_changes_available, selectable_attributes
 from waypoint.plans.sync.summarise import run_sources, summarise
 from waypoint.plans.sync.types import ComponentKey, SyncType
@@ -128,7 +128,8 @@ def _store_targets(run: SyncRun, learners: QuerySet[Learner], learner_ids: Seque
 def sync_run_confirm(*, run: SyncRun, by: AbstractBaseUser) -> SyncRun:
     """R-SYNC-15: apply exactly the summary, or nothing if a plan changed since (then a fresh summary is made).
 
-    Confirming twice applies once. A run for many learners goes to the task worker (R-PLUS-3).
+    Confirming twice applies once. A run for many learners goes to the task worker (R-PLUS-3), which stores
+    and checks its pairs when it applies it.
     """
     if run.by_id != by.pk:
         raise PermissionRefused("Only the admin who prepared this sync run can confirm it.")
@@ -138,21 +139,17 @@ def sync_run_confirm(*, run: SyncRun, by: AbstractBaseUser) -> SyncRun:
             return locked
         if locked.status != SyncRunStatus.SUMMARISED:
             raise Conflict(f"This sync run is {locked.get_status_display().lower()}; it cannot be confirmed.")
-        stale = _is_stale(locked, by)
-        if not stale:
-            if locked.learner_count > settings.WAYPOINT_SYNC_BACKGROUND_FROM:
-                locked.status = SyncRunStatus.QUEUED
-                locked.save(update_fields=["status"])
-                sync_run_report_progress(locked, 0)
-                from waypoint.plans.sync.tasks import sync_run_apply_task
+        stale = _perms_changed(locked, by)
+        if not stale and locked.learner_count > settings.WAYPOINT_SYNC_BACKGROUND_FROM:
+            locked.status = SyncRunStatus.QUEUED
+            locked.save(update_fields=["status"])
+            sync_run_report_progress(locked, 0)
+            from waypoint.plans.sync.tasks import sync_run_apply_task
 
-                transaction.on_commit(lambda: sync_run_apply_task.enqueue(locked.pk))
-                return locked
-            try:
-                with transaction.atomic():
-                    _apply(locked)
-            except StaleSummary:
-                stale = True
+            transaction.on_commit(lambda: sync_run_apply_task.enqueue(locked.pk))
+            return locked
+        if not stale:
+            stale = not _check_and_apply(locked)
     if stale:
         sync_run_refresh(run=locked)
         raise Conflict(STALE)
@@ -167,19 +164,14 @@ def sync_run_apply(run_id: int) -> SyncRun:
             return run
         run.status = SyncRunStatus.APPLYING
         run.save(update_fields=["status"])
-    stale = False
     try:
         with transaction.atomic():
             run = SyncRun.objects.select_for_update().get(pk=run_id)
-            if _is_stale(run, run.by):
-                raise StaleSummary
-            _apply(run)
-    except StaleSummary:
-        stale = True
+            applied = not _perms_changed(run, run.by) and _check_and_apply(run)
     except Exception as e:
         SyncRun.objects.filter(pk=run_id).update(status=SyncRunStatus.FAILED, error=f"Nothing was applied: {e}")
         raise
-    if stale:
+    if not applied:
         run = SyncRun.objects.get(pk=run_id)
         run.status = SyncRunStatus.SUMMARISED
         sync_run_refresh(run=run)
@@ -188,8 +180,23 @@ def sync_run_apply(run_id: int) -> SyncRun:
     return run
 
 
-def _is_stale(run: SyncRun, by: AbstractBaseUser) -> bool:
-    return sorted(p.value for p in staff_perms(by)) != run.perms or changed_since_summary(run)
+def _perms_changed(run: SyncRun, by: AbstractBaseUser) -> bool:
+    """The summary was decided with other permissions than the admin has now: it is stale (R-SYNC-15)."""
+    return sorted(p.value for p in staff_perms(by)) != run.perms
+
+
+def _check_and_apply(run: SyncRun) -> bool:
+    """Store the run's pairs, check them against the summary and apply it; False (and nothing stored or
+    applied) when a plan changed since the summary. The caller holds the run's lock."""
+    try:
+        with transaction.atomic():
+            store_pairs(run)
+            if plans_changed(run):
+                raise StaleSummary
+            _apply(run)
+    except StaleSummary:
+        return False
+    return True
 
 
 def _apply(run: SyncRun) -> None:
