@@ -135,11 +135,6 @@ def decode(state: int, wanted: Mapping[str, Any]) -> TargetComponent | None:
     )
 
 
-def changed_fields(state: int) -> list[str]:
-    """The attributes whose differs bit is set, in display order."""
-    return [f for bit, f in enumerate(EDITABLE_FIELDS) if state >= 0 and state & (1 << bit)]
-
-
 def live_pairs(run: SyncRun, rows: Sequence[SyncRunComponent]) -> tuple[str, list[Any]]:
     """SQL: every target learner (on the run's programme) with each grid row, read from the plans now.
 
