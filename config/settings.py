@@ -7,6 +7,8 @@ WAYPOINT_ALLOWED_HOSTS  comma-separated, default localhost names
 WAYPOINT_EMULATORS      "1" mounts the LRS and EPA-platform emulators (make run sets it)
 WAYPOINT_MARKING_AID    "1" when the installation uses Marking Aid exercises
 WAYPOINT_SYNC_BACKGROUND_FROM  sync runs with more target learners than this run in the task worker (500)
+WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM  the wizard works out summaries of more learner/component pairs than this
+                               in the task worker (20000)
 """
 
 import os
@@ -105,6 +107,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles every large set-based statement afresh, each time: it took 6 s of the 9 s sync
+    # summary at 20,000 learners (bench/RESULTS.md). Waypoint's statements are planned for, not compiled.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,6 +143,9 @@ CACHES = {
 }
 # A sync run for more target learners than this is applied by the task worker, with progress (R-PLUS-3).
 WAYPOINT_SYNC_BACKGROUND_FROM = int(os.environ.get("WAYPOINT_SYNC_BACKGROUND_FROM", "500"))
+# The wizard's summary of more learner/component pairs than this is worked out by the task worker, so that the
+# step answers at once and shows that the summary is being worked out.
+WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM = int(os.environ.get("WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM", "20000"))
 
 TASKS = {
     "default": {

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from waypoint.web.views import dashboard, learners, plan, programmes
+from waypoint.web.views import dashboard, learners, plan, programmes, sync
 
 # Every page of one learner's record is under /learners/<id>/: RecordVisitMiddleware treats those
 # as inside the record (R-SYNC-12).
@@ -38,6 +38,25 @@ urlpatterns = [
         plan.component_readd_view,
         name="component_readd",
     ),
+    # The Sync Activities wizard: under the record, so that it keeps the record visit (R-SYNC-12).
+    path("learners/<int:learner_id>/sync/", sync.sync_start, name="sync_start"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/components/", sync.sync_components, name="sync_components"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/learners/", sync.sync_learners, name="sync_learners"),
+    path(
+        "learners/<int:learner_id>/sync/<int:run_id>/learners/options/<str:kind>/",
+        sync.sync_learner_options,
+        name="sync_learner_options",
+    ),
+    path("learners/<int:learner_id>/sync/<int:run_id>/conditions/", sync.sync_conditions, name="sync_conditions"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/type/", sync.sync_type, name="sync_type"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/summary/", sync.sync_summary, name="sync_summary"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/outcomes/", sync.sync_outcomes, name="sync_outcomes"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/back/", sync.sync_back, name="sync_back"),
+    path("learners/<int:learner_id>/sync/<int:run_id>/confirm/", sync.sync_confirm, name="sync_confirm"),
+    path("sync-runs/", sync.sync_run_list, name="sync_run_list"),
+    path("sync-runs/<int:run_id>/", sync.sync_run_detail, name="sync_run_detail"),
+    path("sync-runs/<int:run_id>/outcomes/", sync.sync_run_outcomes_view, name="sync_run_outcomes"),
+    path("sync-runs/<int:run_id>/undo/", sync.sync_run_undo_view, name="sync_run_undo"),
     path("programmes/", programmes.programme_list, name="programme_list"),
     path("programmes/<int:programme_id>/", programmes.programme_detail, name="programme_detail"),
 ]

@@ -12,6 +12,8 @@ from waypoint.programmes.models import ComponentAttributes
 
 
 class SyncRunStatus(models.TextChoices):
+    DRAFT = "draft", "Being chosen"
+    SUMMARISING = "summarising", "Working out the summary"
     SUMMARISED = "summarised", "Summary ready"
     QUEUED = "queued", "Queued"
     APPLYING = "applying", "Applying"
@@ -34,6 +36,7 @@ class SyncRun(models.Model):
     sync_type = models.CharField(max_length=20, choices=[(t.value, t.name) for t in SyncType])
     statuses = models.JSONField(default=list, help_text="Target component statuses the sync applies to.")
     attributes = models.JSONField(default=list, help_text="Template attributes of a SELECTED sync.")
+    learner_filters = models.JSONField(default=dict, help_text="The wizard's Select Learners filters.")
     # The permissions the summary was decided with: if they change, the summary is stale.
     perms = models.JSONField(default=list)
     status = models.CharField(max_length=20, choices=SyncRunStatus.choices, default=SyncRunStatus.SUMMARISED)

@@ -19,7 +19,7 @@ from waypoint.plans.permissions import may_sync_anything
 from waypoint.plans.sync.apply import StaleSummary, apply_run, plans_changed, store_pairs, undo_run
 from waypoint.plans.sync.decide import only_changes_available, selectable_attributes
 from waypoint.plans.sync.summarise import run_sources, summarise
-from waypoint.plans.sync.types import ComponentKey, SyncType
+from waypoint.plans.sync.types import ComponentKey, SourceComponent, SyncType
 from waypoint.programmes.models import Enrolment
 
 NO_SYNC_PERMISSION = "Synchronising learning plans needs Supervisor, Compliance QA, Internal Verifier or an Advanced Delivery Management permission."  # noqa: E501
@@ -46,9 +46,9 @@ def sync_run_create(
     perms = staff_perms(by)
     if not may_sync_anything(perms):
         raise PermissionRefused(NO_SYNC_PERMISSION)  # R-SYNC-1
-    choice_errors = _choice_errors(sync_type, statuses, attributes)
-    if choice_errors:
-        raise ValidationFailed(" ".join(m for ms in choice_errors.values() for m in ms), fields=choice_errors)
+    errors = choice_errors(sync_type, statuses, attributes)
+    if errors:
+        raise ValidationFailed(" ".join(m for ms in errors.values() for m in ms), fields=errors)
     if not keys:
         raise ValidationFailed("Select at least one component to synchronise.", fields={"components": ["Required."]})
     with transaction.atomic():
@@ -65,17 +65,7 @@ def sync_run_create(
             perms=sorted(p.value for p in perms),
         )
         sources = run_sources(run)
-        unknown = set(map(tuple, run.keys)) - {s.key for s in sources}
-        if unknown:
-            raise ValidationFailed(
-                f"{len(unknown)} of the selected components are not on this learner's plan for the programme.",
-                fields={"components": [f"Unknown: {', '.join(f'{k}{i}' for k, i in sorted(unknown))}."]},
-            )
-        if sync_type == SyncType.ONLY_CHANGES and not only_changes_available(sources):  # R-SYNC-8
-            raise ValidationFailed(
-                "ONLY changes is not available: you have made no changes to this learner's plan since opening it.",
-                fields={"sync_type": ["No recent changes."]},
-            )
+        check_sources(run, sources)
         _store_targets(run, learners.exclude(pk=enrolment.learner_id), learner_ids)
         summarise(run, sources)
         if run.learner_count == 0:
@@ -84,7 +74,22 @@ def sync_run_create(
     return run
 
 
-def _choice_errors(sync_type: str, statuses: Sequence[str], attributes: Sequence[str]) -> dict[str, list[str]]:
+def check_sources(run: SyncRun, sources: Sequence[SourceComponent]) -> None:
+    """Refuse selected components no longer on the plan, and ONLY changes without recent changes (R-SYNC-8)."""
+    unknown = set(map(tuple, run.keys)) - {s.key for s in sources}
+    if unknown:
+        raise ValidationFailed(
+            f"{len(unknown)} of the selected components are not on this learner's plan for the programme.",
+            fields={"components": [f"Unknown: {', '.join(f'{k}{i}' for k, i in sorted(unknown))}."]},
+        )
+    if run.sync_type == SyncType.ONLY_CHANGES and not only_changes_available(sources):
+        raise ValidationFailed(
+            "ONLY changes is not available: you have made no changes to this learner's plan since opening it.",
+            fields={"sync_type": ["No recent changes."]},
+        )
+
+
+def choice_errors(sync_type: str, statuses: Sequence[str], attributes: Sequence[str]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if sync_type not in {t.value for t in SyncType}:
         errors["sync_type"] = [f"Choose one of: {', '.join(t.value for t in SyncType)}."]  # R-SYNC-7

@@ -30,3 +30,24 @@ def lookup(mapping: dict[Any, Any], key: Any) -> Any:
 def page_links(page: Any) -> list[Any]:
     """Page numbers around the current one, with ellipses: 1 … 4 5 [6] 7 8 … 400."""
     return list(page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+
+
+@register.filter
+def may_sync(user: Any) -> bool:
+    """Whether the admin holds a permission that allows some sync: the Sync Activities button (R-SYNC-1)."""
+    from waypoint.people.access import staff_perms
+    from waypoint.plans.permissions import may_sync_anything
+
+    return bool(getattr(user, "is_authenticated", False)) and may_sync_anything(staff_perms(user))
+
+
+@register.filter
+def plain_value(value: Any) -> str:
+    """A stored attribute value as a person reads it: Yes/No, a list joined, a dash for none."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
