@@ -302,3 +302,13 @@ def test_an_admin_sees_only_their_own_drafts(client: Client, perms: tuple[Perm, 
     run = _start(owner, source.learner_id)
     logged_in(client, perms=perms)
     assert client.get(_url(run, "components")).status_code == 404
+
+
+def test_a_draft_is_not_history_until_its_summary_is_made(client: Client) -> None:
+    """R-SYNC-27: Sync runs lists runs with a summary, not wizards still being filled in."""
+    logged_in(client)
+    _programme, source, _ = _cohort()
+    run = _start(client, source.learner_id)
+    assert f'href="/sync-runs/{run.pk}/"' not in client.get("/sync-runs/").content.decode()
+    assert client.get(f"/sync-runs/{run.pk}/").status_code == 404
+    assert client.get(f"/api/v1/sync-runs/{run.pk}").status_code == 404

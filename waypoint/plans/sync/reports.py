@@ -164,10 +164,11 @@ def sync_run_list_for(
     search: str = "",
 ) -> QuerySet[SyncRun]:
     """The runs the user may see, newest first: their own; every run for a Supervisor or a superuser (R-SYNC-27).
+    Drafts of the wizard are not listed.
 
     Every word of `search` must occur in the admin's or the source learner's name.
     """
-    runs = _runs()
+    runs = _runs().exclude(status=SyncRunStatus.DRAFT)  # a wizard still being filled in is not history yet
     if not _sees_every_run(user):
         runs = runs.filter(by_id=user.pk)
     if status:
