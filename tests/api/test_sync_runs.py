@@ -17,7 +17,7 @@ from tests.api.conftest import ApiClient, assert_error, token_client
 from waypoint.people.models import Learner, Perm
 from waypoint.plans.models import Component, ComponentChange, RecordVisit, SyncRun
 from waypoint.plans.services import component_delete, component_update
-from waypoint.plans.sync.runs import sync_run_apply
+from waypoint.plans.sync.runs import sync_run_apply, sync_run_undo_queued
 from waypoint.plans.sync.types import NotSynced, SyncWarning
 from waypoint.plans.visits import SESSION_KEY
 from waypoint.programmes.models import ComponentTemplate, Enrolment
@@ -457,6 +457,26 @@ def test_a_large_run_is_queued_and_the_worker_applies_it(plans: Plans, settings:
     assert body["status"]["code"] == "applied"
     assert body["progress"] == {"done": 3, "total": 3}
     assert [plans.plan(t)[0].due_date for t in plans.targets] == [dt.date(2027, 4, 1)] * 3
+
+
+def test_a_large_run_is_undone_by_the_worker_and_reads_undoing_until_then(plans: Plans, settings: Any) -> None:
+    """R-PLUS-2, R-PLUS-3: the undo of a large run answers 202 at once; the worker puts the plans back."""
+    first = plans.plan(plans.source)[0]
+    before = [plans.plan(t)[0].due_date for t in plans.targets]
+    plans.change(first, due_date=dt.date(2027, 4, 1))
+    run = _created(plans.session.post("/sync-runs", plans.body(components=[f"t{first.template_id}"])))
+    _ok(plans.session.post(f"/sync-runs/{run['id']}/confirm"))
+    settings.WAYPOINT_SYNC_BACKGROUND_FROM = 1
+
+    queued = _ok(plans.session.post(f"/sync-runs/{run['id']}/undo"), 202)
+
+    assert queued["status"] == {"code": "undoing", "label": "Undoing"}
+    assert _ok(plans.session.post(f"/sync-runs/{run['id']}/undo"), 202)["status"]["code"] == "undoing"
+    assert [plans.plan(t)[0].due_date for t in plans.targets] == [dt.date(2027, 4, 1)] * 3
+    sync_run_undo_queued(run["id"])
+    body = _ok(plans.session.get(f"/sync-runs/{run['id']}"))
+    assert (body["status"]["code"], body["undo_restored"], body["undo_conflicts"]) == ("undone", 3, 0)
+    assert [plans.plan(t)[0].due_date for t in plans.targets] == before
 
 
 # R-PLUS-2: undo

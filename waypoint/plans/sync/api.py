@@ -265,9 +265,10 @@ def sync_runs_confirm(request: HttpRequest, run_id: PathId) -> tuple[int, RunSum
     return (202 if run.status == SyncRunStatus.QUEUED else 200), _summary(request, run.pk)
 
 
-@router.post("/sync-runs/{run_id}/undo", response={200: SyncRunOut, **ERRORS})
-def sync_runs_undo(request: HttpRequest, run_id: PathId) -> RunSummary:
+@router.post("/sync-runs/{run_id}/undo", response={200: SyncRunOut, 202: SyncRunOut, **ERRORS})
+def sync_runs_undo(request: HttpRequest, run_id: PathId) -> tuple[int, RunSummary]:
     """Put back every before-value of an applied run (R-PLUS-2); what changed since is left and counted in
-    `undo_conflicts`."""
+    `undo_conflicts`. 200 once undone; 202 when a run of more than `WAYPOINT_SYNC_BACKGROUND_FROM` learners is
+    queued for the worker (`status` "undoing") — GET the run until it is "undone"."""
     run = sync_run_undo(run=_run(request, run_id), by=acting_user(request))
-    return _summary(request, run.pk)
+    return (202 if run.status == SyncRunStatus.UNDOING else 200), _summary(request, run.pk)

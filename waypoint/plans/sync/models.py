@@ -19,6 +19,7 @@ class SyncRunStatus(models.TextChoices):
     APPLYING = "applying", "Applying"
     APPLIED = "applied", "Applied"
     FAILED = "failed", "Failed"
+    UNDOING = "undoing", "Undoing"
     UNDONE = "undone", "Undone"
 
 

@@ -201,7 +201,7 @@ def stored_pairs(run: SyncRun) -> tuple[str, list[Any]]:
 
 def run_pairs(run: SyncRun) -> tuple[str, list[Any]]:
     """SQL: the run's pairs as its summary explains them: stored once applied, else live from the plans."""
-    if run.status in (SyncRunStatus.APPLIED, SyncRunStatus.UNDONE):
+    if run.status in (SyncRunStatus.APPLIED, SyncRunStatus.UNDOING, SyncRunStatus.UNDONE):
         return stored_pairs(run)
     rows = list(run.components.all())
     live, params = live_pairs(run, rows)

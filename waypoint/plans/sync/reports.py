@@ -329,7 +329,7 @@ _ORDER = "l.surname, l.first_name, l.id, r.position, r.id"
 
 def _applied(run: SyncRun) -> bool:
     """The pairs, and the journal rows the diffs read, are stored (as `pairs.run_pairs` decides)."""
-    return run.status in (SyncRunStatus.APPLIED, SyncRunStatus.UNDONE)
+    return run.status in (SyncRunStatus.APPLIED, SyncRunStatus.UNDOING, SyncRunStatus.UNDONE)
 
 
 class _Matching:

@@ -246,19 +246,50 @@ def sync_run_refresh(*, run: SyncRun) -> SyncRun:
 
 
 def sync_run_undo(*, run: SyncRun, by: AbstractBaseUser) -> SyncRun:
-    """R-PLUS-2: restore every before-value of an applied run; rows changed since are reported as conflicts."""
+    """R-PLUS-2: restore every before-value of an applied run; rows changed since are reported as conflicts. A run
+    for many learners is undone by the task worker (status `undoing` until then)."""
     if not may_sync_anything(staff_perms(by)):
         raise PermissionRefused(NO_SYNC_PERMISSION)
     if run.by_id != by.pk and not getattr(by, "is_superuser", False):
         raise PermissionRefused("Only the admin who ran this sync (or a superuser) can undo it.")
     with transaction.atomic():
         locked = SyncRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status == SyncRunStatus.UNDOING:
+            return locked
         if locked.status == SyncRunStatus.UNDONE:
             raise Conflict("This sync run has already been undone.")
         if locked.status != SyncRunStatus.APPLIED:
             raise Conflict("Only an applied sync run can be undone.")
-        locked.undo_restored, locked.undo_conflicts = undo_run(locked)
-        locked.status = SyncRunStatus.UNDONE
-        locked.undone_at = timezone.now()
-        locked.save(update_fields=["undo_restored", "undo_conflicts", "status", "undone_at"])
+        if locked.learner_count > settings.WAYPOINT_SYNC_BACKGROUND_FROM:  # R-PLUS-3, as for the confirm
+            locked.status = SyncRunStatus.UNDOING
+            locked.error = ""
+            locked.save(update_fields=["status", "error"])
+            from waypoint.plans.sync.tasks import sync_run_undo_task
+
+            transaction.on_commit(lambda: sync_run_undo_task.enqueue(locked.pk))
+            return locked
+        _undo(locked)
     return locked
+
+
+def sync_run_undo_queued(run_id: int) -> SyncRun:
+    """The worker's half of undoing a large run; a failure leaves the run applied, with the reason."""
+    try:
+        with transaction.atomic():
+            run = SyncRun.objects.select_for_update().get(pk=run_id)
+            if run.status != SyncRunStatus.UNDOING:
+                return run
+            _undo(run)
+    except Exception as e:
+        SyncRun.objects.filter(pk=run_id).update(
+            status=SyncRunStatus.APPLIED, error=f"The undo failed and changed nothing: {e}"
+        )
+        raise
+    return run
+
+
+def _undo(run: SyncRun) -> None:
+    run.undo_restored, run.undo_conflicts = undo_run(run)
+    run.status = SyncRunStatus.UNDONE
+    run.undone_at = timezone.now()
+    run.save(update_fields=["undo_restored", "undo_conflicts", "status", "undone_at"])

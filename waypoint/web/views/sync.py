@@ -447,7 +447,12 @@ def _status_changed(request: HttpRequest, run: SyncRun) -> HttpResponse | None:
 
 def _run_context(run: SyncRun) -> dict[str, Any]:
     done, total = sync_run_progress(run)
-    working = run.status in (SyncRunStatus.SUMMARISING, SyncRunStatus.QUEUED, SyncRunStatus.APPLYING)
+    working = run.status in (
+        SyncRunStatus.SUMMARISING,
+        SyncRunStatus.QUEUED,
+        SyncRunStatus.APPLYING,
+        SyncRunStatus.UNDOING,
+    )
     summary = sync_run_summary(run) if run.status != SyncRunStatus.SUMMARISING else None
     return {
         "summary": summary,
@@ -606,8 +611,9 @@ def sync_run_undo_view(request: HttpRequest, run_id: int) -> HttpResponse:
     except ApplicationError as e:
         tell_refusal(request, e)
     else:
-        conflicts = (
-            f"; {run.undo_conflicts:,} changed since the sync and left as they are" if run.undo_conflicts else ""
-        )
-        messages.success(request, f"Undone: {run.undo_restored:,} restored{conflicts}.")
+        if run.status == SyncRunStatus.UNDONE:
+            conflicts = (
+                f"; {run.undo_conflicts:,} changed since the sync and left as they are" if run.undo_conflicts else ""
+            )
+            messages.success(request, f"Undone: {run.undo_restored:,} restored{conflicts}.")
     return redirect("sync_run_detail", run_id=run.pk)
