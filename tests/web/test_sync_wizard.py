@@ -265,32 +265,58 @@ def test_history_lists_the_run_and_its_page_undoes_it(client: Client) -> None:
     assert _first(targets[0]).due_date == before
 
 
-def _step_queries(client: Client, run: SyncRun) -> dict[str, int]:
-    counts = {}
-    requests: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
+def _queries(client: Client, method: str, url: str, data: dict[str, Any], headers: dict[str, str]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url, data, **headers)
+    assert response.status_code in (200, 302), (url, response.status_code)
+    return len(queries)
+
+
+def _step_queries(client: Client, source: Enrolment) -> dict[str, int]:
+    """The queries of every request of a wizard run through, summary, confirm and history included."""
+    counts = {"post start": _queries(client, "post", f"/learners/{source.learner_id}/sync/", {}, {})}
+    run = SyncRun.objects.latest("pk")
+    steps: list[tuple[str, str, dict[str, Any], dict[str, str]]] = [
         ("components", "get", {}, {}),
+        ("components", "post", {"action": "matching", "selected": "1"}, _htmx("component-grid")),
         ("learners", "get", {}, {}),
+        ("learners", "get", {"filtered": "1", "status": "active", "page": "2"}, _htmx("learner-grid")),
         ("learners", "post", {"action": "matching", "selected": "1", "filtered": "1"}, _htmx("learner-grid")),
+        ("learners/options/group", "get", {"group_search": "a"}, {}),
+        ("learners/options/tutor", "get", {"tutor_search": "a"}, {}),
         ("conditions", "get", {}, {}),
+        ("conditions", "post", {"status": ["not_started", "in_progress"]}, {}),
         ("type", "get", {}, {}),
+        ("type", "post", {"sync_type": "all"}, {}),
+        ("summary", "get", {}, {}),
+        ("outcomes", "get", {"row": "ROW", "synchronised": "1"}, {}),
+        ("outcomes", "get", {"row": "ROW", "synchronised": "0", "page": "2"}, {}),
+        ("confirm", "post", {}, {}),
+        ("summary", "get", {}, {}),
     ]
-    for step, method, data, headers in requests:
-        with CaptureQueriesContext(connection) as queries:
-            response = getattr(client, method)(_url(run, step), data, **headers)
-        assert response.status_code == 200, (step, response.status_code)
-        counts[f"{method} {step}"] = len(queries)
+    for step, method, data, headers in steps:
+        if data.get("row") == "ROW":
+            data = {**data, "row": str(run.components.order_by("position").values_list("pk", flat=True)[0])}
+        counts[f"{method} {step} {sorted(data)}"] = _queries(client, method, _url(run, step), data, headers)
+    counts["get history"] = _queries(client, "get", "/sync-runs/", {}, {})
+    counts["get run"] = _queries(client, "get", f"/sync-runs/{run.pk}/", {}, {})
+    row = str(run.components.order_by("position").values_list("pk", flat=True)[0])
+    counts["get run outcomes"] = _queries(
+        client, "get", f"/sync-runs/{run.pk}/outcomes/", {"row": row, "synchronised": "1"}, {}
+    )
     return counts
 
 
 def test_every_wizard_step_costs_the_same_queries_for_5_and_60_learners(client: Client) -> None:
-    """The wizard's steps do not grow with the programme's learners (the 500 ms budget at 20,000 is bench/wizard.py)."""
+    """Every step of the wizard, its summary, confirm and history send the same queries for 5 learners on the
+    programme as for 60: the cost does not grow per learner (the 500 ms budget at 20,000 is bench/wizard.py)."""
     logged_in(client)
     programme, source, _ = _cohort(targets=5)
-    small = _step_queries(client, _start(client, source.learner_id))
+    small = _step_queries(client, source)
     many_targets(programme, 55)
-    large = _step_queries(client, _start(client, source.learner_id))
+    large = _step_queries(client, source)
     assert small == large
-    assert max(large.values()) <= 20, large
+    assert max(large.values()) <= 35, large  # the confirm, applied here inline, is the most
 
 
 @pytest.mark.parametrize("perms", [(Perm.ADM_EDIT,), (Perm.SUPERVISOR,)])
