@@ -338,3 +338,25 @@ def test_a_draft_is_not_history_until_its_summary_is_made(client: Client) -> Non
     assert f'href="/sync-runs/{run.pk}/"' not in client.get("/sync-runs/").content.decode()
     assert client.get(f"/sync-runs/{run.pk}/").status_code == 404
     assert client.get(f"/api/v1/sync-runs/{run.pk}").status_code == 404
+
+
+def test_the_summary_exports_the_learners_not_synchronised_as_csv(client: Client) -> None:
+    """R-SYNC-14: the not-synchronised list with reasons, downloaded from the summary's link."""
+    logged_in(client)
+    _programme, source, targets = _cohort()
+    Component.objects.filter(pk=_first(targets[0]).pk).update(status="completed")
+    run = _start(client, source.learner_id)
+    client.post(_url(run, "components"), {"action": "one", "code": f"t{_first(source).template_id}", "selected": "1"})
+    client.post(_url(run, "learners"), {"action": "matching", "selected": "1", "filtered": "1"})
+    client.post(_url(run, "conditions"), {"status": ["not_started"]})
+    client.post(_url(run, "type"), {"sync_type": "all"})
+    summary = client.get(_url(run, "summary")).content.decode()
+    link = f"/api/v1/sync-runs/{run.pk}/learners.csv?synchronised=false"
+    assert link in summary
+    response = client.get(link)
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("Learner,ULN,Programme status,Component,Action,Synchronised,Reason")
+    assert len(lines) == 2
+    assert targets[0].learner.full_name in lines[1]
+    assert lines[1].endswith(",no,The learner's component is in a status that was not selected.")
