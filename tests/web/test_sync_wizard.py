@@ -360,3 +360,21 @@ def test_the_summary_exports_the_learners_not_synchronised_as_csv(client: Client
     assert len(lines) == 2
     assert targets[0].learner.full_name in lines[1]
     assert lines[1].endswith(",no,The learner's component is in a status that was not selected.")
+
+
+def test_starting_the_wizard_again_drops_the_admins_earlier_draft_of_that_learner(client: Client) -> None:
+    """One wizard per learner at a time: the earlier draft (and any a week old) is gone, other admins' stay."""
+    other = Client()
+    logged_in(other)
+    admin = logged_in(client)
+    _programme, source, targets = _cohort()
+    theirs = _start(other, source.learner_id)
+    first = _start(client, source.learner_id)
+    elsewhere = _start(client, targets[0].learner_id)
+    old = _start(client, targets[1].learner_id)
+    SyncRun.objects.filter(pk=old.pk).update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    second = _start(client, source.learner_id)
+    drafts = set(SyncRun.objects.filter(status=SyncRunStatus.DRAFT).values_list("pk", flat=True))
+    assert drafts == {theirs.pk, elsewhere.pk, second.pk}
+    assert second.by_id == admin.pk
+    assert first.pk not in drafts

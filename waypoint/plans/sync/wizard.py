@@ -6,13 +6,14 @@ nothing. Selected learners are `SyncTarget` rows from the first click: "select a
 refuses, with the reason, anything but a draft of the acting admin's own.
 """
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from waypoint.core.errors import Conflict, NotFound, ValidationFailed
@@ -35,6 +36,7 @@ from waypoint.plans.sync.summarise import run_sources, summarise
 from waypoint.plans.sync.types import SyncType
 from waypoint.programmes.models import Enrolment
 
+DRAFTS_KEPT = dt.timedelta(days=7)
 NOT_A_DRAFT = "This sync's summary has been made, so its choices can no longer change: go back to the choices first."
 
 
@@ -73,10 +75,11 @@ def _filters_json(filters: LearnerFilters) -> dict[str, object]:
 def sync_draft_start(*, by: AbstractBaseUser, enrolment: Enrolment, visit_id: int | None) -> SyncRun:
     """A new draft on the enrolment: the recent changes' components preselected (R-SYNC-4), every component status
     selected, ONLY changes when there are recent changes, else ALL attributes (R-SYNC-8). The admin's earlier
-    drafts from this learner are dropped: one wizard per learner at a time."""
+    drafts from this learner, and those older than a week, are dropped: one wizard per learner at a time."""
     require_sync_permission(by)
     with transaction.atomic():
-        SyncRun.objects.filter(by_id=by.pk, source_learner_id=enrolment.learner_id, status=SyncRunStatus.DRAFT).delete()
+        stale = Q(source_learner_id=enrolment.learner_id) | Q(created_at__lt=timezone.now() - DRAFTS_KEPT)
+        SyncRun.objects.filter(stale, by_id=by.pk, status=SyncRunStatus.DRAFT).delete()
         run = SyncRun.objects.create(
             by_id=by.pk,
             source_learner_id=enrolment.learner_id,
