@@ -99,7 +99,7 @@ def _edit_due_date(page: Page, component: Component, due: dt.date) -> None:
     page.wait_for_url(re.compile(rf"/components/{component.pk}/edit/$"))
     page.fill("input[name=due_date]", due.isoformat())
     page.click("button:has-text('Save changes')")
-    page.wait_for_url(re.compile(rf"/learners/{component.learner_id}/$"))
+    page.wait_for_url(re.compile(rf"/learners/{component.learner_id}/(#.*)?$"))
     expect(page.locator(".messages")).to_contain_text("Saved")
 
 
@@ -107,7 +107,7 @@ def _delete(page: Page, component: Component) -> None:
     page.click(f"#component-{component.pk} >> text=Delete")
     page.wait_for_url(re.compile(rf"/components/{component.pk}/delete/$"))
     page.click("button:has-text('Delete component')")
-    page.wait_for_url(re.compile(rf"/learners/{component.learner_id}/$"))
+    page.wait_for_url(re.compile(rf"/learners/{component.learner_id}/(#.*)?$"))
     expect(page.locator(".messages")).to_contain_text("Deleted")
 
 
@@ -125,11 +125,14 @@ def _component_box(page: Page, component: Component) -> Any:
     return page.locator(f"#component-grid input[data-code='t{component.template_id}']")
 
 
-def _tick_component(page: Page, component: Component) -> None:
-    """Find the component with the grid's search, then tick it (R-SYNC-3)."""
+def _search_component(page: Page, component: Component) -> None:
+    """Show only this component, with the grid's search (R-SYNC-3)."""
     page.fill("#component-search", component.name)
-    page.press("#component-search", "End")  # the grid reloads on keyup
     expect(page.locator("#component-grid tbody tr")).to_have_count(1)
+
+
+def _tick_component(page: Page, component: Component) -> None:
+    _search_component(page, component)
     _component_box(page, component).check()
     expect(_component_box(page, component)).to_be_checked()
 
@@ -140,7 +143,6 @@ def _learner_box(page: Page, learner_id: int) -> Any:
 
 def _tick_learner_found_by_uln(page: Page, learner: Learner, selected: int) -> None:
     page.fill("#learner-search", learner.uln)
-    page.press("#learner-search", "End")  # the grid reloads on keyup
     expect(page.get_by_test_id("learners-matching")).to_have_text("1")
     _learner_box(page, learner.pk).check()
     expect(page.get_by_test_id("learners-selected-count")).to_have_text(str(selected))
@@ -187,9 +189,11 @@ def test_only_changes_to_five_ticked_learners_changes_exactly_their_plans(
     _delete(page, skills_scan)
 
     _start_sync(page)
+    expect(page.get_by_test_id("components-selected-count")).to_have_text("3")
+    page.select_option("#component-filters select[name=type]", label="Document")  # R-SYNC-3: filter by type
+    expect(page.locator("#component-grid tbody tr")).to_have_count(7)  # six on the plan and the deleted one
     for edited in (agreement, commitment, skills_scan):  # R-SYNC-4: the recent changes are preselected
         expect(_component_box(page, edited)).to_be_checked()
-    expect(page.get_by_test_id("components-selected-count")).to_have_text("3")
     expect(page.locator("#component-grid tr.recent")).to_have_count(3)
     screenshots.take(page, "sync-1-components", docs=True)
 
@@ -201,6 +205,7 @@ def test_only_changes_to_five_ticked_learners_changes_exactly_their_plans(
     for count, learner_id in enumerate(chosen, start=1):
         _learner_box(page, learner_id).check()
         expect(page.get_by_test_id("learners-selected-count")).to_have_text(str(count))
+    expect(page.get_by_test_id("learners-selected")).to_have_text("5")  # the wizard's line follows the grid
     screenshots.take(page, "sync-2-learners", docs=True)
 
     _next(page, "conditions")
@@ -219,7 +224,8 @@ def test_only_changes_to_five_ticked_learners_changes_exactly_their_plans(
     first = row.locator(".outcome-list").first.locator("li.outcome").first
     first.locator("details.diff summary").click()
     diff = first.locator(".diff-table")
-    expect(diff).to_contain_text(re.compile("due date", re.IGNORECASE))  # R-PLUS-1: the exact diff
+    expect(diff.locator("td").first).to_have_text("Due date")  # R-PLUS-1: the exact diff, learner by learner
+    expect(diff.locator("td.old")).not_to_have_text(NEW_DUE.isoformat())
     expect(diff.locator("td.new")).to_contain_text(NEW_DUE.isoformat())
     screenshots.take(page, "sync-5-summary", docs=True)
 
@@ -238,7 +244,8 @@ def test_only_changes_to_five_ticked_learners_changes_exactly_their_plans(
     assert set(before) - set(after) == deleted
     assert set(after) <= set(before)  # nothing created
     assert {pk for pk in after if after[pk] != before[pk]} == updated  # nobody else's plan changed
-    assert all(after[pk][2] == new_due[after[pk][1]] for pk in updated)  # type: ignore[index]
+    for template_id, due in new_due.items():
+        assert {after[pk][2] for pk in updated if after[pk][1] == template_id} == {due}
 
 
 def test_a_status_left_out_of_the_conditions_is_the_reason_shown_for_that_learner(live_server: Any, page: Page) -> None:
@@ -257,6 +264,7 @@ def test_a_status_left_out_of_the_conditions_is_the_reason_shown_for_that_learne
     _start_sync(page)
     expect(page.get_by_test_id("components-selected-count")).to_have_text("0")  # no recent changes
     _tick_component(page, portfolio)
+    expect(page.get_by_test_id("components-selected")).to_have_text("1")  # the wizard's line follows the grid
     _next(page, "learners")
     _tick_learner_found_by_uln(page, excluded, selected=1)
     _tick_learner_found_by_uln(page, included, selected=2)
@@ -355,6 +363,7 @@ def test_all_2500_learners_of_a_programme_are_synchronised_by_the_worker_with_li
     _open_record(page, live_server, source.learner_id)
     _edit_due_date(page, declaration, NEW_DUE)
     _start_sync(page)
+    _search_component(page, declaration)
     expect(_component_box(page, declaration)).to_be_checked()
     _next(page, "learners")
     expect(page.locator("#learner-grid .pager")).to_contain_text("Page 1 of 100")
@@ -429,7 +438,7 @@ def test_undoing_a_run_from_the_history_restores_the_plans(
     page.wait_for_url(re.compile(rf"/sync-runs/{run.pk}/$"))
     page.get_by_text("Undo this sync…").click()
     page.get_by_test_id("undo-confirm").click()
-    page.wait_for_url(re.compile(rf"/sync-runs/{run.pk}/$"))
+    expect(page.locator(".messages")).to_contain_text(f"Undone: {len(targets)} restored.")
     result = page.get_by_test_id("undo-result")
     expect(result).to_contain_text(f"{len(targets)} restored")
     expect(result).to_contain_text("no conflicts")
