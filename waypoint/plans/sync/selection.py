@@ -98,10 +98,15 @@ def _programme_order(enrolment: Enrolment) -> tuple[str, int, int, str, int]:
     return (top.name, top.pk, 0 if parent is None else 1, programme.name, programme.pk)
 
 
-def programme_label(enrolment: Enrolment) -> str:
+def programme_name(enrolment: Enrolment) -> str:
+    """The programme as admins know it: "Parent / Sub-programme" for a sub-programme."""
     programme = enrolment.programme
-    name = f"{programme.parent.name} / {programme.name}" if programme.parent is not None else programme.name
-    return f"{name} (programme {programme.pk})"
+    return f"{programme.parent.name} / {programme.name}" if programme.parent is not None else programme.name
+
+
+def programme_label(enrolment: Enrolment) -> str:
+    """The name with the id an API client sends back."""
+    return f"{programme_name(enrolment)} (programme {enrolment.programme.pk})"
 
 
 def _choices(enrolments: Iterable[Enrolment]) -> str:

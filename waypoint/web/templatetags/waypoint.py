@@ -39,15 +39,3 @@ def may_sync(user: Any) -> bool:
     from waypoint.plans.permissions import may_sync_anything
 
     return bool(getattr(user, "is_authenticated", False)) and may_sync_anything(staff_perms(user))
-
-
-@register.filter
-def plain_value(value: Any) -> str:
-    """A stored attribute value as a person reads it: Yes/No, a list joined, a dash for none."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)

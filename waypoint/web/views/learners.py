@@ -1,9 +1,7 @@
 """The learner grid, its CSV export, the learner record and its journal."""
 
 import csv
-import datetime as dt
 from collections.abc import Iterator
-from contextlib import suppress
 from itertools import groupby
 from typing import Any
 
@@ -12,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from waypoint.people.access import staff_perms
 from waypoint.people.selectors import learner_list_for
@@ -29,6 +26,7 @@ from waypoint.web.queries import (
     user_names,
     with_enrolments,
 )
+from waypoint.web.values import display_value, field_label
 from waypoint.web.views.common import PAGE_SIZE, learner_or_404, visit_id
 
 
@@ -163,39 +161,11 @@ def learner_journal(request: HttpRequest, learner_id: int) -> HttpResponse:
     return render(request, "web/learners/journal.html", context)
 
 
-_FIELD_LABELS = {f.name: str(f.verbose_name) for f in Component._meta.fields}
-_FIELD_LABELS[REVIEW_SCHEDULE_FIELD] = "review scheduled at"
-
-
 def _journal_row(change: ComponentChange, owners: dict[int, str]) -> dict[str, Any]:
     return {
         "change": change,
-        "field_label": _FIELD_LABELS.get(change.field, change.field.replace("_", " ")),
-        "old": _display(change.field, change.old_value, owners),
-        "new": _display(change.field, change.new_value, owners),
+        "field_label": field_label(change.field),
+        "old": display_value(change.field, change.old_value, owners),
+        "new": display_value(change.field, change.new_value, owners),
         "is_update": change.action == ChangeAction.UPDATED,
     }
-
-
-def _display(field: str, value: Any, owners: dict[int, str]) -> str:
-    """A journalled JSON value as the admin knows it: labels for choices, names for owners."""
-    if value is None or value == "":
-        return "—"
-    if field == "owner":
-        return owners.get(int(value), f"user #{value}")
-    if field == "due_date" and isinstance(value, str):
-        with suppress(ValueError):
-            return date_format(dt.date.fromisoformat(value), "j M Y")
-    if field == REVIEW_SCHEDULE_FIELD and isinstance(value, str):
-        with suppress(ValueError):
-            return date_format(timezone.localtime(dt.datetime.fromisoformat(value)), "j M Y H:i")
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "—"
-    if isinstance(value, dict):
-        return ""
-    model_field = next((f for f in Component._meta.fields if f.name == field), None)
-    if model_field is not None and model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    return str(value)

@@ -40,7 +40,7 @@ from waypoint.plans.sync.reports import (
 from waypoint.plans.sync.runs import STALE, sync_run_confirm, sync_run_progress, sync_run_undo
 from waypoint.plans.sync.selection import (
     SYNC_ELIGIBLE_STATUSES,
-    programme_label,
+    programme_name,
     require_sync_permission,
     sync_components_filter,
     sync_components_list,
@@ -69,6 +69,8 @@ from waypoint.plans.sync.wizard import (
     sync_draft_type,
 )
 from waypoint.programmes.models import ComponentType, ProgrammeStatus
+from waypoint.web.queries import user_names
+from waypoint.web.values import display_value, field_label
 from waypoint.web.views.common import PAGE_SIZE, acting_user, learner_or_404, tell_refusal, visit_id
 
 STEPS = [
@@ -129,7 +131,7 @@ def _context(request: HttpRequest, learner: Learner, run: SyncRun, step: str, **
         "step": step,
         "steps": [(s, label, names.index(s) < names.index(step)) for s, label in STEPS],
         "crumbs": ["Sync Activities"],
-        "programme_label": programme_label(run.enrolment),
+        "programme_label": programme_name(run.enrolment),
         "selected_components": len(run.keys),
         "visit_id": visit_id(request),
         **extra,
@@ -170,7 +172,7 @@ def sync_start(request: HttpRequest, learner_id: int) -> HttpResponse:
         context = {
             "learner": learner,
             "crumbs": ["Sync Activities"],
-            "enrolments": [(e, programme_label(e)) for e in enrolments],
+            "enrolments": [(e, programme_name(e)) for e in enrolments],
             "preselected": enrolment.programme_id if enrolment else None,
             "steps": [(s, label, False) for s, label in STEPS],
             "step": "components",
@@ -217,7 +219,8 @@ def sync_components(request: HttpRequest, learner: Learner, run: SyncRun) -> Htt
         type_filter = None
     search = data.get("search", "").strip()[:200]
     choices = sync_components_list(enrolment=run.enrolment, by_id=run.by_id, visit_id=run.visit_id)
-    shown = sync_components_filter(choices, type=type_filter, search=search)
+    # What was changed in the visit comes first, so the preselected components are on the first page.
+    shown = sorted(sync_components_filter(choices, type=type_filter, search=search), key=lambda c: c.recent is None)
     page = Paginator(shown, PAGE_SIZE).get_page(data.get("page"))
     selected = {tuple(k) for k in run.keys}
     context = _context(
@@ -225,7 +228,7 @@ def sync_components(request: HttpRequest, learner: Learner, run: SyncRun) -> Htt
         learner,
         run,
         "components",
-        enrolments=[(e, programme_label(e)) for e in sync_programmes_list(learner)],
+        enrolments=[(e, programme_name(e)) for e in sync_programmes_list(learner)],
         page=page,
         rows=[(c, c.key in selected) for c in page.object_list],
         page_all_selected=bool(page.object_list) and all(c.key in selected for c in page.object_list),
@@ -502,6 +505,8 @@ def outcomes_page(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
     number = max(_int(request.GET.get("page", "1")), 1)
     page = sync_run_outcomes(run, row_id=row_id, synchronised=synchronised, page=number, page_size=OUTCOME_PAGE_SIZE)
     pages = max((page.count + OUTCOME_PAGE_SIZE - 1) // OUTCOME_PAGE_SIZE, 1)
+    diffs = [outcome_diff(item) for item in page.items]
+    owners = user_names(v for diff in diffs for c in diff if c.field == "owner" for v in (c.old, c.new) if v)
     return {
         "row_id": row_id,
         "synchronised": synchronised,
@@ -512,10 +517,11 @@ def outcomes_page(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
                 "reason": outcome_reason(item),
                 "warnings": outcome_warnings(item),
                 "diff": [
-                    (ATTRIBUTE_LABELS.get(c.field, c.field.replace("_", " ")), c.old, c.new) for c in outcome_diff(item)
+                    (field_label(c.field), display_value(c.field, c.old, owners), display_value(c.field, c.new, owners))
+                    for c in diff
                 ],
             }
-            for item in page.items
+            for item, diff in zip(page.items, diffs, strict=True)
         ],
         "count": page.count,
         "number": number,
