@@ -339,9 +339,9 @@ def test_a_page_of_learners_costs_the_same_for_5_and_60_learners(
     assert (few.learner_count, many.learner_count) == (5, 60)
 
     for run, learners in ((few, 5), (many, 60)):
-        # the pairs (the grid rows, the rows with a source decision), the count, the page, then its learners,
+        # the pairs (the grid rows, the rows with a source decision), the page with its count, then its learners,
         # grid rows, decisions and the components the diffs show
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             page = sync_run_outcomes(run, page_size=200)
             diffs = [(o.learner.full_name, o.programme_status, outcome_diff(o)) for o in page.items]
         assert page.count == len(diffs) == 3 * learners
@@ -360,11 +360,27 @@ def test_a_page_of_an_applied_run_costs_the_same_for_5_and_60_learners(
     assert (few.status, many.status) == ("applied", "applied")
 
     for run, learners, renamed in ((few, 5, 5), (many, 60, 55)):  # the second run finds 5 renamed already
-        # the stored pairs need no query: the count, the page, then its learners, grid rows, decisions, journal rows
-        with django_assert_num_queries(6):
+        # the stored pairs need no query: the page with its count, then its learners, grid rows, decisions, journal
+        with django_assert_num_queries(5):
             page = sync_run_outcomes(run, page_size=200)
             diffs = [outcome_diff(o) for o in page.items]
         assert page.count == len(diffs) == 3 * learners
         names = [d for d in diffs if d]
         assert len(names) == renamed
         assert all(d == [FieldChange("name", d[0].old, "New")] and d[0].old != "New" for d in names)
+
+
+def test_one_grid_rows_list_reads_that_row_alone_and_counts_past_the_last_page(sync_setting: Setting) -> None:
+    """R-SYNC-14: a row's list holds its own learners only; a page past the end is empty with the right count."""
+    s = sync_setting
+    component_update(component=s.components(s.source)[0], by=s.admin, changes={"name": "New"}, visit_id=None)
+    run = _everyone_on(s)
+    row = run.components.order_by("position").first()
+    assert row is not None
+    for applied in (False, True):
+        current = sync_run_confirm(run=run, by=s.admin) if applied else run
+        page = sync_run_outcomes(current, row_id=row.pk, page_size=2)
+        assert {o.row.pk for o in page.items} == {row.pk}
+        assert (len(page.items), page.count) == (2, 3)
+        beyond = sync_run_outcomes(current, row_id=row.pk, page=5, page_size=2)
+        assert (beyond.items, beyond.count) == ([], 3)

@@ -190,8 +190,14 @@ def source_pairs(run: SyncRun, row_ids: Sequence[int]) -> tuple[str, list[Any]]:
     )
 
 
-def stored_pairs(run: SyncRun) -> tuple[str, list[Any]]:
-    """SQL: the pairs an applied run stored."""
+def stored_pairs(run: SyncRun, row_id: int | None = None) -> tuple[str, list[Any]]:
+    """SQL: the pairs an applied run stored (of one grid row)."""
+    if row_id is not None:
+        return (
+            f"SELECT row_id, learner_id, component_id, revision, state FROM {OUTCOME} "
+            f"WHERE row_id = (SELECT id FROM {ROW} WHERE run_id = %s AND id = %s)",
+            [run.pk, row_id],
+        )
     return (
         f"SELECT row_id, learner_id, component_id, revision, state FROM {OUTCOME} "
         f"WHERE row_id IN (SELECT id FROM {ROW} WHERE run_id = %s)",
@@ -199,13 +205,14 @@ def stored_pairs(run: SyncRun) -> tuple[str, list[Any]]:
     )
 
 
-def run_pairs(run: SyncRun) -> tuple[str, list[Any]]:
-    """SQL: the run's pairs as its summary explains them: stored once applied, else live from the plans."""
+def run_pairs(run: SyncRun, row_id: int | None = None) -> tuple[str, list[Any]]:
+    """SQL: the run's pairs (of one grid row) as its summary explains them: stored once applied, else live from
+    the plans. One grid row's pairs are read alone, not filtered out of every row's."""
     if run.status in (SyncRunStatus.APPLIED, SyncRunStatus.UNDOING, SyncRunStatus.UNDONE):
-        return stored_pairs(run)
-    rows = list(run.components.all())
-    live, params = live_pairs(run, rows)
-    source_rows = list(run.components.filter(decisions__state=SOURCE).values_list("id", flat=True))
+        return stored_pairs(run, row_id)
+    components = run.components.all() if row_id is None else run.components.filter(pk=row_id)
+    live, params = live_pairs(run, list(components))
+    source_rows = list(components.filter(decisions__state=SOURCE).values_list("id", flat=True))
     source, source_params = source_pairs(run, source_rows)
     return f"{live} UNION ALL {source}", [*params, *source_params]
 

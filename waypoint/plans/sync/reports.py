@@ -337,7 +337,7 @@ class _Matching:
 
     def __init__(self, run: SyncRun, *, row_id: int | None, synchronised: bool | None, learner_id: int | None) -> None:
         self.run = run
-        self.pairs, self.pair_params = run_pairs(run)
+        self.pairs, self.pair_params = run_pairs(run, row_id)
         conditions: list[str] = []
         self.params: list[Any] = []
         if row_id is not None:
@@ -369,6 +369,13 @@ class _Matching:
     def fetch(self, *, limit: int, offset: int = 0, after: tuple[Any, ...] | None = None) -> list[_Pair]:
         """One page of pairs by learner surname, first name and id, then grid position; `after` seeks past a
         sort key (the CSV's chunks), so no chunk re-reads the pairs before it."""
+        return self.fetch_counted(limit=limit, offset=offset, after=after)[0]
+
+    def fetch_counted(
+        self, *, limit: int, offset: int = 0, after: tuple[Any, ...] | None = None
+    ) -> tuple[list[_Pair], int | None]:
+        """`fetch`, with the number of matching pairs worked out in the same pass (None for a page past the end,
+        which returns no row to carry it)."""
         undone = self.run.status == SyncRunStatus.UNDONE
         undo = "COALESCE(o.undo, '')" if undone else "''"
         outcome = (
@@ -381,7 +388,7 @@ class _Matching:
             extra.append(f"({_ORDER}) > (%s, %s, %s, %s, %s)")
             extra_params = list(after)
         sql = (
-            f"SELECT p.row_id, p.learner_id, p.component_id, p.state, e.status, {undo}, {_ORDER} "
+            f"SELECT p.row_id, p.learner_id, p.component_id, p.state, e.status, {undo}, COUNT(*) OVER (), {_ORDER} "
             f"FROM ({self.pairs}) p "
             f"JOIN {_DECISION} d ON d.row_id = p.row_id AND d.state = p.state "
             f"JOIN {_LEARNER} l ON l.id = p.learner_id JOIN {_ROW} r ON r.id = p.row_id "
@@ -391,18 +398,20 @@ class _Matching:
         params = [*self.pair_params, self.run.programme_id, *self.params, *extra_params, limit, offset]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [
-                _Pair(
-                    row_id=int(row_id),
-                    learner_id=int(learner_id),
-                    component_id=None if component_id is None else int(component_id),
-                    state=int(state),
-                    programme_status=status or "",
-                    undo=undo_value or "",
-                    sort_key=tuple(key),
-                )
-                for row_id, learner_id, component_id, state, status, undo_value, *key in cursor.fetchall()
-            ]
+            found = cursor.fetchall()
+        pairs = [
+            _Pair(
+                row_id=int(row_id),
+                learner_id=int(learner_id),
+                component_id=None if component_id is None else int(component_id),
+                state=int(state),
+                programme_status=status or "",
+                undo=undo_value or "",
+                sort_key=tuple(key),
+            )
+            for row_id, learner_id, component_id, state, status, undo_value, _count, *key in found
+        ]
+        return pairs, (int(found[0][6]) if found else None)
 
 
 def sync_run_outcomes(
@@ -418,15 +427,14 @@ def sync_run_outcomes(
 
     `synchronised`: True for the synchronised list, False for the other. With SELECTED the source learner's
     pairs are among them (`is_source`). A page costs the same few queries however many learners the run has
-    and however long the page: the pairs (two queries for a run not yet applied), a count, the page, and one
-    query each for its learners, grid rows, decisions and before-values.
+    and however long the page: the grid rows (for a run not yet applied), the page with the count, and one query
+    each for its learners, grid rows, decisions and before-values.
     """
     matching = _Matching(run, row_id=row_id, synchronised=synchronised, learner_id=learner_id)
-    count = matching.count()
-    offset = (page - 1) * page_size
-    if offset >= count:  # a page past the end: no OFFSET reaches the database
-        return OutcomePage(items=[], count=count)
-    return OutcomePage(items=_hydrate(run, matching.fetch(limit=page_size, offset=offset)), count=count)
+    pairs, count = matching.fetch_counted(limit=page_size, offset=(page - 1) * page_size)
+    if count is None:  # no pair on this page: the count needs a query of its own
+        return OutcomePage(items=[], count=matching.count())
+    return OutcomePage(items=_hydrate(run, pairs), count=count)
 
 
 def sync_run_outcomes_iterator(
