@@ -9,6 +9,13 @@ WAYPOINT_MARKING_AID    "1" when the installation uses Marking Aid exercises
 WAYPOINT_SYNC_BACKGROUND_FROM  sync runs with more target learners than this run in the task worker (500)
 WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM  the wizard works out summaries of more learner/component pairs than this
                                in the task worker (20000)
+WAYPOINT_LRS_URL        the Learning Records Service endpoint (LearnerServiceR9.svc); empty: PLR downloads are off
+WAYPOINT_LRS_UKPRN, WAYPOINT_LRS_USERNAME, WAYPOINT_LRS_PASSWORD, WAYPOINT_LRS_VENDOR_ID
+                        the organisation's LRS credentials (environment only, never stored in the database)
+WAYPOINT_LRS_CERT_FILE, WAYPOINT_LRS_KEY_FILE  the LRS-issued client certificate and its key (PEM file paths)
+WAYPOINT_LRS_TIMEOUT    seconds per call (20); WAYPOINT_LRS_CONCURRENCY calls at once (8);
+WAYPOINT_LRS_BATCH_SIZE learners per progress step and database write (20)
+WAYPOINT_PLR_ATTAINMENT_TYPE  the attainment type stamped on attainments written from the PLR ("PLR")
 """
 
 import os
@@ -58,6 +65,7 @@ INSTALLED_APPS = [
     "waypoint.people",
     "waypoint.programmes",
     "waypoint.plans",
+    "waypoint.attainments",
     "waypoint.api",
     "waypoint.web",
     "waypoint.demo",
@@ -146,6 +154,24 @@ WAYPOINT_SYNC_BACKGROUND_FROM = int(os.environ.get("WAYPOINT_SYNC_BACKGROUND_FRO
 # The wizard's summary of more learner/component pairs than this is worked out by the task worker, so that the
 # step answers at once and shows that the summary is being worked out.
 WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM = int(os.environ.get("WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM", "20000"))
+
+# The Learning Records Service (PLR attainments, R-PLR-1…8). Credentials come from the environment only.
+WAYPOINT_LRS_URL = os.environ.get("WAYPOINT_LRS_URL", "")
+WAYPOINT_LRS_WSDL = BASE_DIR / "waypoint" / "attainments" / "lrs" / "LearnerServiceR9.wsdl"
+WAYPOINT_LRS_UKPRN = os.environ.get("WAYPOINT_LRS_UKPRN", "")
+WAYPOINT_LRS_USERNAME = os.environ.get("WAYPOINT_LRS_USERNAME", "")
+WAYPOINT_LRS_PASSWORD = os.environ.get("WAYPOINT_LRS_PASSWORD", "")
+WAYPOINT_LRS_VENDOR_ID = int(os.environ.get("WAYPOINT_LRS_VENDOR_ID", "0") or 0)
+WAYPOINT_LRS_USER_TYPE = os.environ.get("WAYPOINT_LRS_USER_TYPE", "ORG")
+WAYPOINT_LRS_CERT_FILE = os.environ.get("WAYPOINT_LRS_CERT_FILE", "")
+WAYPOINT_LRS_KEY_FILE = os.environ.get("WAYPOINT_LRS_KEY_FILE", "")
+WAYPOINT_LRS_TIMEOUT = float(os.environ.get("WAYPOINT_LRS_TIMEOUT", "20"))
+WAYPOINT_LRS_CONCURRENCY = int(os.environ.get("WAYPOINT_LRS_CONCURRENCY", "8"))
+WAYPOINT_LRS_BATCH_SIZE = int(os.environ.get("WAYPOINT_LRS_BATCH_SIZE", "20"))
+WAYPOINT_PLR_ATTAINMENT_TYPE = os.environ.get("WAYPOINT_PLR_ATTAINMENT_TYPE", "PLR")
+# The LRS emulator (mounted with WAYPOINT_EMULATORS): added latency per call and the share of calls that fault.
+WAYPOINT_LRS_EMULATOR_LATENCY_MS = int(os.environ.get("WAYPOINT_LRS_EMULATOR_LATENCY_MS", "0"))
+WAYPOINT_LRS_EMULATOR_FAULT_RATE = float(os.environ.get("WAYPOINT_LRS_EMULATOR_FAULT_RATE", "0"))
 
 TASKS = {
     "default": {

@@ -124,7 +124,7 @@ def test_marking_aid_evidence_and_journal_entries_exist(built: BuildReport) -> N
 
 def test_staff_have_one_shared_password_and_readable_usernames(built: BuildReport) -> None:
     users = get_user_model().objects.filter(username__in=[s.username for s in DEMO_STAFF])
-    assert users.count() == 12
+    assert users.count() == 13
     assert all(u.check_password(DEMO_PASSWORD) for u in users)
     assert StaffProfile.objects.filter(is_tutor=True).count() >= 3
     assert StaffProfile.objects.filter(all_groups=False, groups__isnull=False).exists()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from waypoint.people.models import Perm
+from waypoint.people.models import PLAN_PERMISSIONS, Perm
 from waypoint.plans.permissions import PlanAction, Refusal, may_sync_anything, plan_change_refusal
 
 ADD, EDIT, DELETE = PlanAction.ADD, PlanAction.EDIT, PlanAction.DELETE
@@ -77,5 +77,6 @@ def test_no_permission_refuses_everything() -> None:
 def test_sync_is_offered_only_with_a_permission_that_allows_some_sync() -> None:  # R-SYNC-1
     assert not may_sync_anything(set())
     assert not may_sync_anything({Perm.EDIT_DELETE_FINISHED})
-    for perm in set(Perm) - {Perm.EDIT_DELETE_FINISHED}:
+    for perm in set(PLAN_PERMISSIONS) - {Perm.EDIT_DELETE_FINISHED}:
         assert may_sync_anything({perm})
+    assert not may_sync_anything({Perm.PLR_IMPORT, Perm.PLR_VIEW})

@@ -43,6 +43,8 @@ _SHORT = {
     Perm.ADM_EDIT: "ADM Edit",
     Perm.ADM_DELETE: "ADM Delete",
     Perm.EDIT_DELETE_FINISHED: "Edit/Delete Finished",
+    Perm.PLR_IMPORT: "PLR Import",
+    Perm.PLR_VIEW: "PLR View",
 }
 
 LIMITED_REGIONS = ("North East", "Yorkshire and the Humber")
@@ -79,7 +81,8 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     ),
     DemoStaff("tutor", "Tessa", "Upton", "Skills Coach", (), is_tutor=True),
     DemoStaff("tutor.north", "Niall", "Ormerod", "Regional Skills Coach", (Perm.ADM_EDIT,), True, LIMITED_REGIONS),
-    DemoStaff("quality", "Quentin", "Vickers", "Quality Officer (read only)", ()),
+    DemoStaff("quality", "Quentin", "Vickers", "Quality Officer (read only)", (Perm.PLR_VIEW,)),
+    DemoStaff("mis", "Maria", "Sandhu", "MIS Officer", (Perm.PLR_IMPORT,)),
 )
 
 TUTORS: tuple[DemoStaff, ...] = tuple(s for s in DEMO_STAFF if s.is_tutor)

@@ -8,7 +8,8 @@ from waypoint.core.models import TimeStamped
 
 
 class Perm(models.TextChoices):
-    """The seven permissions that govern learning-plan edits and syncs (R-CORE-8)."""
+    """The seven permissions that govern learning-plan edits and syncs (R-CORE-8), and the two of PLR attainments
+    (R-PLR-1)."""
 
     SUPERVISOR = "supervisor", "Supervisor"
     COMPLIANCE_QA = "compliance_qa", "Compliance QA"
@@ -17,6 +18,12 @@ class Perm(models.TextChoices):
     ADM_EDIT = "adm_edit", "Advanced Delivery Management (Edit)"
     ADM_DELETE = "adm_delete", "Advanced Delivery Management (Delete)"
     EDIT_DELETE_FINISHED = "edit_delete_finished", "Edit/Delete Finished Components"
+    PLR_IMPORT = "plr_import", "Attainments (PLR) Import"
+    PLR_VIEW = "plr_view", "Attainments (PLR) View and Export"
+
+
+# The permissions over learning plans and their synchronisation (R-CORE-8, R-SYNC-20…25).
+PLAN_PERMISSIONS: tuple[Perm, ...] = tuple(p for p in Perm if p not in (Perm.PLR_IMPORT, Perm.PLR_VIEW))
 
 
 class Group(models.Model):

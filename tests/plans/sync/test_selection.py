@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests import factories as make
 from waypoint.core.errors import NotFound, PermissionRefused, ValidationFailed
-from waypoint.people.models import Group, Learner, Perm
+from waypoint.people.models import PLAN_PERMISSIONS, Group, Learner, Perm
 from waypoint.plans.models import Component, RecordVisit
 from waypoint.plans.services import component_add, component_delete, component_update
 from waypoint.plans.sync.schemas import LearnerFilterIn
@@ -54,7 +54,7 @@ def _ids(learners: Any) -> list[int]:
 # R-SYNC-1
 
 
-@pytest.mark.parametrize("perm", sorted(Perm, key=str))
+@pytest.mark.parametrize("perm", sorted(PLAN_PERMISSIONS, key=str))
 def test_each_sync_permission_but_edit_delete_finished_allows_the_sync_action(perm: Perm) -> None:  # R-SYNC-1
     user = make.staff([perm])
     if perm is Perm.EDIT_DELETE_FINISHED:

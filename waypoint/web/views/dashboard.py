@@ -19,6 +19,8 @@ PERM_MEANING = {
     Perm.ADM_EDIT: "Edit components that are not finished.",
     Perm.ADM_DELETE: "Delete components that are not finished.",
     Perm.EDIT_DELETE_FINISHED: "With ADM (Edit) or (Delete): also edit or delete finished components.",
+    Perm.PLR_IMPORT: "Download learners' attainments from the Learning Records Service and record them.",
+    Perm.PLR_VIEW: "Download, view and export learners' attainments from the LRS; not record them.",
 }
 
 
