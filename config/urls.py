@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,3 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("waypoint.web.urls")),
 ]
+
+if settings.WAYPOINT_EMULATORS:
+    urlpatterns.insert(0, path("emulators/lrs/", include("waypoint.attainments.lrs.emulator")))
