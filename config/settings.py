@@ -16,6 +16,7 @@ WAYPOINT_LRS_CERT_FILE, WAYPOINT_LRS_KEY_FILE  the LRS-issued client certificate
 WAYPOINT_LRS_TIMEOUT    seconds per call (20); WAYPOINT_LRS_CONCURRENCY calls at once (8);
 WAYPOINT_LRS_BATCH_SIZE learners per progress step and database write (20)
 WAYPOINT_PLR_ATTAINMENT_TYPE  the attainment type stamped on attainments written from the PLR ("PLR")
+WAYPOINT_PLR_DOWNLOAD_HOURS  a PLR download session is discarded this many hours after it was made (24)
 """
 
 import os
@@ -169,6 +170,8 @@ WAYPOINT_LRS_TIMEOUT = float(os.environ.get("WAYPOINT_LRS_TIMEOUT", "20"))
 WAYPOINT_LRS_CONCURRENCY = int(os.environ.get("WAYPOINT_LRS_CONCURRENCY", "8"))
 WAYPOINT_LRS_BATCH_SIZE = int(os.environ.get("WAYPOINT_LRS_BATCH_SIZE", "20"))
 WAYPOINT_PLR_ATTAINMENT_TYPE = os.environ.get("WAYPOINT_PLR_ATTAINMENT_TYPE", "PLR")
+# A PLR download (the admin's session of downloaded rows) is discarded this many hours after it was made.
+WAYPOINT_PLR_DOWNLOAD_HOURS = float(os.environ.get("WAYPOINT_PLR_DOWNLOAD_HOURS", "24"))
 # The LRS emulator (mounted with WAYPOINT_EMULATORS): added latency per call and the share of calls that fault.
 WAYPOINT_LRS_EMULATOR_LATENCY_MS = int(os.environ.get("WAYPOINT_LRS_EMULATOR_LATENCY_MS", "0"))
 WAYPOINT_LRS_EMULATOR_FAULT_RATE = float(os.environ.get("WAYPOINT_LRS_EMULATOR_FAULT_RATE", "0"))

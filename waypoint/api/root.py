@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from waypoint.api.auth import session_auth, token_auth
+from waypoint.attainments.api import router as attainments_router
 from waypoint.core.errors import ApplicationError
 from waypoint.people.api import router as people_router
 from waypoint.plans.api import router as plans_router
@@ -83,6 +84,7 @@ api.add_router("", people_router)
 api.add_router("", programmes_router)
 api.add_router("", plans_router)
 api.add_router("", sync_router)
+api.add_router("", attainments_router)
 
 
 _fallback = Router()
