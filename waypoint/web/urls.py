@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from waypoint.web.views import dashboard, learners, plan, programmes, sync
+from waypoint.web.views import attainments, dashboard, learners, plan, programmes, sync
 
 # Every page of one learner's record is under /learners/<id>/: RecordVisitMiddleware treats those
 # as inside the record (R-SYNC-12).
@@ -57,6 +57,18 @@ urlpatterns = [
     path("sync-runs/<int:run_id>/", sync.sync_run_detail, name="sync_run_detail"),
     path("sync-runs/<int:run_id>/outcomes/", sync.sync_run_outcomes_view, name="sync_run_outcomes"),
     path("sync-runs/<int:run_id>/undo/", sync.sync_run_undo_view, name="sync_run_undo"),
+    # The Learner Manager and PLR attainments (R-PLR-1…8).
+    path("learner-manager/", attainments.learner_manager, name="learner_manager"),
+    path("learner-manager/download/", attainments.plr_download_create, name="plr_download_create"),
+    path("plr/downloads/<int:download_id>/", attainments.plr_download, name="plr_download"),
+    path("plr/downloads/<int:download_id>/status/", attainments.plr_download_status, name="plr_download_status"),
+    path("plr/downloads/<int:download_id>/export.csv", attainments.plr_download_csv, name="plr_download_csv"),
+    path("plr/downloads/<int:download_id>/export.xlsx", attainments.plr_download_xlsx, name="plr_download_xlsx"),
+    path("plr/downloads/<int:download_id>/update/", attainments.plr_download_update, name="plr_download_update"),
+    path(
+        "plr/downloads/<int:download_id>/refresh/", attainments.plr_download_refresh_view, name="plr_download_refresh"
+    ),
+    path("plr/downloads/<int:download_id>/close/", attainments.plr_download_close, name="plr_download_close"),
     path("programmes/", programmes.programme_list, name="programme_list"),
     path("programmes/<int:programme_id>/", programmes.programme_detail, name="programme_detail"),
 ]

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from waypoint.attainments.selectors import attainments_of
 from waypoint.people.access import staff_perms
 from waypoint.people.selectors import learner_list_for
 from waypoint.plans.journal import EDITABLE_FIELDS
@@ -112,6 +113,7 @@ def learner_detail(request: HttpRequest, learner_id: int) -> HttpResponse:
         "learner": learner,
         "groups": list(learner.groups.all()),
         "plans": plans,
+        "attainments": list(attainments_of(learner.pk)),
         "type_filter": type_filter,
         "type_choices": [(t, ComponentType(t).label) for t in ComponentType.values if t in present_types],
         "add_refusal": add_refusal.message if add_refusal else None,

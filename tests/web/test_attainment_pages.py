@@ -1,0 +1,153 @@
+"""The Learner Manager and the PLR download window as pages (R-PLR-1…8), with a fake LRS."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils.html import escape
+
+from tests import factories
+from tests.attainments.conftest import FakeLrs, lrs_on  # noqa: F401 - the fixture
+from tests.web.conftest import logged_in
+from waypoint.attainments.models import Attainment, PlrDownload, PlrDownloadStatus, PlrRow
+from waypoint.attainments.services import LRS_NOT_CONFIGURED, NO_IMPORT_PERMISSION, NO_PLR_PERMISSION, plr_download_run
+from waypoint.people.models import Learner, Perm
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lrs_on")]
+
+CONDITION = {"logic": "and", "field": "surname", "op": "contains", "value": "Okafor"}
+
+
+def _learners(n: int = 3) -> list[Learner]:
+    return [factories.learner(surname=f"Okafor{i}") for i in range(n)] + [factories.learner(surname="Brown")]
+
+
+def _download(client: Client, **extra: Any) -> PlrDownload:
+    response = client.post("/learner-manager/download/", {**CONDITION, "scope": "all", **extra})
+    download = PlrDownload.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/plr/downloads/{download.pk}/"
+    return download
+
+
+def test_learner_manager_lists_the_learners_the_condition_matches(client: Client) -> None:
+    logged_in(client, [Perm.PLR_IMPORT])
+    _learners()
+    response = client.get("/learner-manager/", CONDITION)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 3
+    assert "Okafor0" in html
+    assert "Brown" not in html
+    assert "Select all 3 matching" in html
+    assert 'id="plr-download" disabled' not in html
+
+
+def test_learner_manager_or_group_and_bad_condition(client: Client) -> None:
+    logged_in(client, [Perm.PLR_VIEW])
+    _learners()
+    data = {"logic": "or", "field": ["surname", "surname"], "op": ["equals", "equals"], "value": ["Brown", "Okafor1"]}
+    assert client.get("/learner-manager/", data).context["page"].paginator.count == 2
+    bad = client.get("/learner-manager/", {"field": "programme", "op": "equals", "value": "x"})
+    assert bad.context["error"]
+    assert bad.context["page"] is None
+
+
+@pytest.mark.parametrize(
+    ("perms", "configured", "reason"),
+    [([Perm.SUPERVISOR], True, NO_PLR_PERMISSION), ([Perm.PLR_IMPORT], False, LRS_NOT_CONFIGURED)],
+)
+def test_download_button_is_disabled_with_the_refusal(
+    client: Client, settings: Any, perms: list[Perm], configured: bool, reason: str
+) -> None:
+    if not configured:
+        settings.WAYPOINT_LRS_URL = ""
+    logged_in(client, perms)
+    _learners(1)
+    html = client.get("/learner-manager/").content.decode()
+    assert 'id="plr-download" disabled' in html
+    assert escape(reason) in html
+    response = client.post("/learner-manager/download/", {**CONDITION, "scope": "all"}, follow=True)
+    assert escape(reason) in response.content.decode()
+    assert not PlrDownload.objects.exists()
+
+
+def test_download_start_progress_grid_and_exports(client: Client) -> None:
+    logged_in(client, [Perm.PLR_VIEW])
+    _learners()
+    download = _download(client)
+    assert download.total == 3
+    window = client.get(f"/plr/downloads/{download.pk}/")
+    assert 'hx-trigger="every 1s"' in window.content.decode()
+    assert client.get(f"/plr/downloads/{download.pk}/status/").status_code == 200
+
+    plr_download_run(download.pk, client=FakeLrs())
+    assert client.get(f"/plr/downloads/{download.pk}/status/")["HX-Refresh"] == "true"
+    window = client.get(f"/plr/downloads/{download.pk}/")
+    html = window.content.decode()
+    assert window.context["page"].paginator.count == 6
+    assert "Subject 0 of" in html
+    assert "Export CSV" in html
+    assert 'id="update-selected" disabled' in html
+    assert escape(NO_IMPORT_PERMISSION) in html
+    by_code = client.get(f"/plr/downloads/{download.pk}/", {"sort": "-subject_code", "has_events": "yes"})
+    codes = [r.subject_code for r in by_code.context["page"].object_list]
+    assert codes == sorted(codes, reverse=True)
+
+    csv = client.get(f"/plr/downloads/{download.pk}/export.csv")
+    assert csv["Content-Type"].startswith("text/csv")
+    assert len(b"".join(csv.streaming_content).decode().strip().splitlines()) == 7
+    xlsx = client.get(f"/plr/downloads/{download.pk}/export.xlsx")
+    assert "spreadsheetml" in xlsx["Content-Type"]
+
+
+def test_download_of_chosen_learners(client: Client) -> None:
+    logged_in(client, [Perm.PLR_IMPORT])
+    first, second, *_ = _learners()
+    _download(client, scope="", learner=[first.pk, second.pk])
+    assert PlrDownload.objects.get().total == 2
+
+
+def test_update_selected_shows_the_counts_and_the_record_shows_attainments(client: Client) -> None:
+    logged_in(client, [Perm.PLR_IMPORT])
+    learners = _learners()
+    download = _download(client)
+    plr_download_run(download.pk, client=FakeLrs())
+    response = client.post(f"/plr/downloads/{download.pk}/update/", {"scope": "all"}, follow=True)
+    html = response.content.decode()
+    assert "6 processed, 6 updated, 0 not updated (unchanged), 0 skipped" in html
+    assert Attainment.objects.count() == 6
+    row = PlrRow.objects.filter(download=download).first()
+    assert row is not None
+    again = client.post(f"/plr/downloads/{download.pk}/update/", {"row": [row.pk]}, follow=True)
+    assert "1 processed, 0 updated, 1 not updated (unchanged), 0 skipped" in again.content.decode()
+
+    record = client.get(f"/learners/{learners[0].pk}/").content.decode()
+    assert "Attainments" in record
+    assert f"Subject 0 of {learners[0].uln}" in record
+    assert "No attainments recorded." in client.get(f"/learners/{learners[-1].pk}/").content.decode()
+
+
+def test_refresh_and_close(client: Client) -> None:
+    logged_in(client, [Perm.PLR_VIEW])
+    _learners(1)
+    download = _download(client)
+    plr_download_run(download.pk, client=FakeLrs())
+    assert client.post(f"/plr/downloads/{download.pk}/refresh/").status_code == 302
+    download.refresh_from_db()
+    assert download.status == PlrDownloadStatus.QUEUED
+    assert not download.rows.exists()
+    response = client.post(f"/plr/downloads/{download.pk}/close/", follow=True)
+    assert response.redirect_chain[-1][0] == "/learner-manager/"
+    assert "discarded" in response.content.decode()
+    assert not PlrDownload.objects.exists()
+    assert not PlrRow.objects.exists()
+
+
+def test_another_admins_download_is_not_found(client: Client) -> None:
+    logged_in(client, [Perm.PLR_IMPORT])
+    _learners(1)
+    download = _download(client)
+    logged_in(client, [Perm.PLR_IMPORT])
+    assert client.get(f"/plr/downloads/{download.pk}/").status_code == 404
+    assert client.post(f"/plr/downloads/{download.pk}/close/").status_code == 404
