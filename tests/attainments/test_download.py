@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -158,6 +158,40 @@ def test_a_failing_call_is_a_row_not_a_crash() -> None:
     assert download.status == PlrDownloadStatus.DONE
     assert PlrRow.objects.get(download=download, learner=learners[1]).error_code == CALL_FAILED
     assert PlrRow.objects.filter(download=download).count() == 3
+
+
+def test_a_batch_the_database_refuses_for_the_moment_is_written_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock while writing one batch does not fail the download: the batch is stored on the next attempt."""
+    learners = [factories.learner() for _ in range(3)]
+    store, refusals = services._store, []
+
+    def refuse_once(download_id: int, count: int, values: list[dict[str, Any]]) -> bool:
+        if not refusals:
+            refusals.append(download_id)
+            raise OperationalError("database is locked")
+        return store(download_id, count, values)
+
+    monkeypatch.setattr(services, "_store", refuse_once)
+    monkeypatch.setattr(services, "WRITE_RETRY_SECONDS", 0)
+    download = _start(factories.staff([Perm.PLR_IMPORT]), learners)
+    plr_download_run(download.pk, client=FakeLrs(lambda q: exact_match(q, events=1)))
+    download.refresh_from_db()
+    assert refusals == [download.pk]
+    assert (download.status, download.done) == (PlrDownloadStatus.DONE, 3)
+    assert PlrRow.objects.filter(download=download).count() == 3
+
+
+def test_a_batch_refused_every_time_fails_the_download_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(download_id: int, count: int, values: list[dict[str, Any]]) -> bool:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "_store", refuse)
+    monkeypatch.setattr(services, "WRITE_RETRY_SECONDS", 0)
+    download = _start(factories.staff([Perm.PLR_IMPORT]), [factories.learner()])
+    plr_download_run(download.pk, client=FakeLrs(lambda q: exact_match(q, events=1)))
+    download.refresh_from_db()
+    assert download.status == PlrDownloadStatus.FAILED
+    assert "database is locked" in download.error
 
 
 def test_a_run_that_cannot_start_is_marked_failed_with_the_reason(settings: object) -> None:

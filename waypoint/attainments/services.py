@@ -8,6 +8,7 @@ progress is visible to every process as it goes, and its memory does not grow wi
 
 import datetime as dt
 import logging
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -56,6 +57,8 @@ LRS_NOT_CONFIGURED = (
 )
 # Batches whose calls may be under way at once: the next batch's calls start while one batch is written.
 BATCHES_IN_FLIGHT = 2
+WRITE_ATTEMPTS = 3
+WRITE_RETRY_SECONDS = 0.2
 UPDATE_CHUNK = 1000
 
 
@@ -266,7 +269,8 @@ def _answer(call: Future[LearnerEvents], one: LearnerIdentity) -> list[dict[str,
 
 
 def _write(download_id: int, batch: _Batch) -> bool:
-    """Wait for a batch's answers and store them with the progress; False when the download has gone."""
+    """Wait for a batch's answers and store them with the progress; False when the download has gone. A write the
+    database refuses for the moment (a lock, a deadlock) is tried again: the answers are already paid for."""
     values: list[dict[str, Any]] = []
     for one in batch.learners:
         call = batch.calls.get(one.learner_id)
@@ -274,9 +278,21 @@ def _write(download_id: int, batch: _Batch) -> bool:
             values.append(error_row(one, local_error(one) or CALL_FAILED))
         else:
             values.extend(_answer(call, one))
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return _store(download_id, len(batch.learners), values)
+        except OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS:
+                raise
+            logger.warning("PLR download %s: writing a batch failed (%s); trying again", download_id, exc)
+            time.sleep(WRITE_RETRY_SECONDS * attempt)
+    return False  # not reached: the last attempt returns or raises
+
+
+def _store(download_id: int, learners: int, values: list[dict[str, Any]]) -> bool:
     with transaction.atomic():
         still_running = PlrDownload.objects.filter(pk=download_id, status=PlrDownloadStatus.RUNNING).update(
-            done=F("done") + len(batch.learners)
+            done=F("done") + learners
         )
         if not still_running:
             return False
