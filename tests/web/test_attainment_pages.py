@@ -11,7 +11,7 @@ from tests.attainments.conftest import FakeLrs, lrs_on  # noqa: F401 - the fixtu
 from tests.web.conftest import logged_in
 from waypoint.attainments.models import Attainment, PlrDownload, PlrDownloadStatus, PlrRow
 from waypoint.attainments.services import LRS_NOT_CONFIGURED, NO_IMPORT_PERMISSION, NO_PLR_PERMISSION, plr_download_run
-from waypoint.people.models import Learner, Perm
+from waypoint.people.models import Group, Learner, Perm, StaffProfile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("lrs_on")]
 
@@ -51,6 +51,48 @@ def test_learner_manager_or_group_and_bad_condition(client: Client) -> None:
     bad = client.get("/learner-manager/", {"field": "programme", "op": "equals", "value": "x"})
     assert bad.context["error"]
     assert bad.context["page"] is None
+
+
+def test_learner_manager_picks_a_programme_from_the_list_of_names(client: Client) -> None:
+    logged_in(client, [Perm.PLR_VIEW])
+    parent = factories.programme()
+    sub = factories.programme(parent=parent)
+    other = factories.programme()
+    for i in range(2):
+        factories.enrolment(factories.learner(surname=f"Khan{i}"), parent)
+    factories.enrolment(factories.learner(surname="Brown"), other)
+    factories.enrolment(factories.learner(surname="Patel"), sub)
+    employer = factories.employer(name="Acme Engineering")
+    Group.objects.create(name="Leeds Cohort 3")
+    tutor = factories.staff()
+    StaffProfile.objects.filter(user=tutor).update(is_tutor=True)
+
+    html = client.get("/learner-manager/").content.decode()
+    assert 'name="pick-0-programme"' in html
+    assert f'<option value="{parent.pk}">{escape(parent.name)}</option>' in html
+    assert f'<option value="{sub.pk}">{escape(parent.name)} / {escape(sub.name)}</option>' in html
+    assert f'<option value="{employer.pk}">Acme Engineering</option>' in html
+    assert "Leeds Cohort 3</option>" in html
+    assert f"{escape(tutor.get_full_name())}</option>" in html
+
+    chosen = {
+        "logic": "and",
+        "row": "0",
+        "field": "programme",
+        "op": "equals",
+        "value": "",
+        "pick-0-programme": parent.pk,
+    }
+    response = client.get("/learner-manager/", chosen)
+    assert [learner.surname for learner in response.context["page"].object_list] == ["Khan0", "Khan1"]
+    page = response.content.decode()
+    assert f'<option value="{parent.pk}" selected>' in page  # still chosen, and carried to the download form
+    assert f'<input type="hidden" name="value" value="{parent.pk}">' in page
+
+    one_of = {**chosen, "op": "in", "pick-0-programme": [parent.pk, sub.pk]}
+    assert client.get("/learner-manager/", one_of).context["page"].paginator.count == 3
+    typed = {**chosen, "value": str(other.pk), "pick-0-programme": ""}  # nothing chosen: the text, as without script
+    assert [x.surname for x in client.get("/learner-manager/", typed).context["page"].object_list] == ["Brown"]
 
 
 @pytest.mark.parametrize(

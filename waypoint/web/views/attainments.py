@@ -6,6 +6,7 @@ A download is started for every matching learner (sent as the condition, never a
 ticked ones, and shown in its window: progress until done, then the grid with its exports and Update Selected.
 """
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +37,8 @@ from waypoint.attainments.services import (
     plr_rows_update_selected,
 )
 from waypoint.core.errors import ApplicationError, NotFound, ValidationFailed
+from waypoint.people.selectors import employer_list, group_list
+from waypoint.web.queries import programme_list_with_subs, tutor_list
 from waypoint.web.views.common import PAGE_SIZE, acting_user, tell_refusal
 
 FIELD_LABELS: list[tuple[str, str]] = [
@@ -75,18 +78,57 @@ ROW_COLUMNS: list[tuple[str, str | None]] = [
     ("Response Description", None),
 ]
 FILTER_KEYS = ("error_code", "response_code", "has_events", "sort")
+# The fields whose value is chosen from a list of names, and the operators that take one.
+PICK_FIELDS = frozenset({Field.PROGRAMME.value, Field.GROUP.value, Field.TUTOR.value, Field.EMPLOYER.value})
+PICK_OPS = frozenset({Op.EQUALS.value, Op.NOT_EQUALS.value, Op.IN.value})
 
 
 # The condition builder
 
 
 def condition_rows(data: QueryDict) -> list[dict[str, str]]:
-    """The builder's rows as submitted (blank rows dropped)."""
+    """The builder's rows as submitted (blank rows dropped). A programme, group, tutor or employer compared by
+    equals, does not equal or is one of is chosen from the row's list (`pick-<row>-<field>`, ids): when one is
+    chosen, it is the row's value; otherwise the text typed is, as without script."""
+    keys = data.getlist("row")
     rows = []
-    for field, op, value in zip(data.getlist("field"), data.getlist("op"), data.getlist("value"), strict=False):
-        if field:
-            rows.append({"field": field, "op": op, "value": value})
+    triples = zip(data.getlist("field"), data.getlist("op"), data.getlist("value"), strict=False)
+    for i, (field, op, value) in enumerate(triples):
+        if not field:
+            continue
+        if i < len(keys) and field in PICK_FIELDS and op in PICK_OPS:
+            picked = [v for v in data.getlist(f"pick-{keys[i]}-{field}") if v.isdigit()]
+            if picked:
+                value = ",".join(picked if op == Op.IN else picked[:1])
+        rows.append({"field": field, "op": op, "value": value})
     return rows
+
+
+def _pick_options() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The names each pickable field's list offers, as (id, name): sub-programmes as "Parent / Sub"."""
+    programmes: list[tuple[str, str]] = []
+    for parent in programme_list_with_subs():
+        programmes.append((str(parent.pk), parent.name))
+        programmes += [(str(sub.pk), f"{parent.name} / {sub.name}") for sub in parent.sub_programmes.all()]
+    groups = [(str(pk), name) for pk, name in group_list().order_by("name").values_list("pk", "name")]
+    tutors = [(str(u.pk), u.get_full_name() or u.get_username()) for u in tutor_list()]  # type: ignore[attr-defined]
+    employers = [(str(pk), name) for pk, name in employer_list().order_by("name").values_list("pk", "name")]
+    return [
+        (Field.PROGRAMME.value, programmes),
+        (Field.GROUP.value, groups),
+        (Field.TUTOR.value, tutors),
+        (Field.EMPLOYER.value, employers),
+    ]
+
+
+def _with_picks(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Each row with the field whose list it shows (`pick`, or "") and the ids chosen there."""
+    shown: list[dict[str, Any]] = []
+    for row in rows:
+        pickable = row["field"] in PICK_FIELDS and row["op"] in PICK_OPS
+        picked = [v.strip() for v in row["value"].split(",") if v.strip().isdigit()] if pickable else []
+        shown.append({**row, "pick": row["field"] if pickable else "", "picked": picked})
+    return shown
 
 
 def condition_tree(data: QueryDict) -> dict[str, Any]:
@@ -135,7 +177,10 @@ def learner_manager(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as e:
         error = e.message
     context = {
-        "rows": rows,
+        "rows": _with_picks(rows),
+        "first_new_row": len(rows),
+        "picks": _pick_options(),
+        "pick_ops": json.dumps(sorted(PICK_OPS)),
         "logic": request.GET.get("logic", "and"),
         "fields": FIELD_LABELS,
         "ops": OP_LABELS,
