@@ -74,6 +74,14 @@ def test_admin_downloads_exports_and_updates_plr_attainments(
 
     page.click("nav >> text=Learner Manager")
     page.wait_for_url(re.compile(r"/learner-manager/$"))
+    page.click("#add-group")  # a sub-group with its own AND/OR and rows, then removed
+    group = page.get_by_test_id("condition-group")
+    expect(group).to_have_count(1)
+    group.locator(".add-group-condition").click()
+    expect(group.locator(".condition-row")).to_have_count(2)
+    expect(group.locator("input[name=g]").first).to_have_value("1")
+    group.locator(".remove-group").click()
+    expect(page.get_by_test_id("condition-group")).to_have_count(0)
     page.click("#add-condition")
     page.click("#add-condition")
     expect(page.locator(".condition-row")).to_have_count(3)

@@ -1,5 +1,6 @@
 """The Learner Manager and the PLR download window as pages (R-PLR-1…8), with a fake LRS."""
 
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils.html import escape
 from tests import factories
 from tests.attainments.conftest import FakeLrs, lrs_on  # noqa: F401 - the fixture
 from tests.web.conftest import logged_in
-from waypoint.attainments.models import Attainment, PlrDownload, PlrDownloadStatus, PlrRow
+from waypoint.attainments.models import Attainment, PlrDownload, PlrDownloadLearner, PlrDownloadStatus, PlrRow
 from waypoint.attainments.services import LRS_NOT_CONFIGURED, NO_IMPORT_PERMISSION, NO_PLR_PERMISSION, plr_download_run
 from waypoint.people.models import Group, Learner, Perm, StaffProfile
 
@@ -93,6 +94,81 @@ def test_learner_manager_picks_a_programme_from_the_list_of_names(client: Client
     assert client.get("/learner-manager/", one_of).context["page"].paginator.count == 3
     typed = {**chosen, "value": str(other.pk), "pick-0-programme": ""}  # nothing chosen: the text, as without script
     assert [x.surname for x in client.get("/learner-manager/", typed).context["page"].object_list] == ["Brown"]
+
+
+class _HiddenFields(HTMLParser):
+    """The hidden fields of the form with the given id, in order, as (name, value) pairs."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.pairs: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form":
+            self.inside = found.get("id") == self.form_id
+        elif tag == "input" and self.inside and found.get("type") == "hidden" and found.get("name"):
+            self.pairs.append((found["name"] or "", found.get("value") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+
+
+def test_learner_manager_nested_group_finds_and_downloads_exactly_its_learners(client: Client) -> None:
+    logged_in(client, [Perm.PLR_IMPORT])
+    programme, other = factories.programme(), factories.programme()
+    group = Group.objects.create(name="Leeds Cohort 3")
+    on_programme = factories.learner(surname="Khan-A")
+    factories.enrolment(on_programme, programme)
+    in_group = factories.learner(surname="Khan-B", groups=[group])
+    factories.learner(surname="Khan-C")
+    factories.enrolment(factories.learner(surname="Khan-D"), other)
+    factories.enrolment(factories.learner(surname="Brown", groups=[group]), programme)
+    expected = {on_programme.pk, in_group.pk}
+
+    # surname contains Khan AND (programme equals P OR group equals G); sub-group 2 is empty, sub-group 3 blank.
+    nested = {
+        "logic": "and",
+        "row": ["0", "1", "2", "3"],
+        "g": ["", "1", "1", "3"],
+        "field": ["surname", "programme", "group", ""],
+        "op": ["contains", "equals", "equals", "contains"],
+        "value": ["Khan", "", str(group.pk), ""],
+        "pick-1-programme": str(programme.pk),
+        "logic_1": "or",
+        "logic_2": "and",
+        "logic_3": "and",
+    }
+    response = client.get("/learner-manager/", nested)
+    assert response.context["error"] is None
+    assert {learner.pk for learner in response.context["page"].object_list} == expected
+    html = response.content.decode()
+    assert html.count('data-testid="condition-group"') == 2  # the one sub-group, and the script's template
+    assert '<input type="radio" name="logic_1" value="or" checked>' in html
+    assert f'<option value="{programme.pk}" selected>' in html
+
+    # The download form carries the nested condition exactly: its learners are those the page lists.
+    parser = _HiddenFields("learner-selection")
+    parser.feed(html)
+    carried: dict[str, list[str]] = {}
+    for name, value in parser.pairs:
+        carried.setdefault(name, []).append(value)
+    assert carried["g"] == ["", "1", "1"]
+    assert carried["logic_1"] == ["or"]
+    assert "logic_2" not in carried
+    response = client.post("/learner-manager/download/", {**carried, "scope": "all"})
+    assert response.status_code == 302
+    download = PlrDownload.objects.get()
+    assert set(PlrDownloadLearner.objects.filter(download=download).values_list("learner", flat=True)) == expected
+    assert download.total == 2
+
+    # Nothing ticked: back to the page with the same nested condition.
+    back = client.post("/learner-manager/download/", {**carried, "scope": ""})
+    again = client.get(back["Location"])
+    assert {learner.pk for learner in again.context["page"].object_list} == expected
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """The Learner Manager and the PLR attainments download window (R-PLR-1…8).
 
-The Learner Manager's condition builder sends its rows as repeated form fields (`field`, `op`, `value`) with the
-group's `logic`; they are turned into the JSON tree `condition_parse` accepts, so the page works without script.
+The Learner Manager's condition builder sends its rows as repeated form fields (`field`, `op`, `value`, and `g`,
+the sub-group a row is in) with the top group's `logic` and each sub-group's `logic_<g>`; they are turned into the
+JSON tree `condition_parse` accepts (one level of sub-groups), so the top group works without script.
 A download is started for every matching learner (sent as the condition, never as a list of ids) or for the
 ticked ones, and shown in its window: progress until done, then the grid with its exports and Update Selected.
 """
@@ -81,6 +82,16 @@ FILTER_KEYS = ("error_code", "response_code", "has_events", "sort")
 # The fields whose value is chosen from a list of names, and the operators that take one.
 PICK_FIELDS = frozenset({Field.PROGRAMME.value, Field.GROUP.value, Field.TUTOR.value, Field.EMPLOYER.value})
 PICK_OPS = frozenset({Op.EQUALS.value, Op.NOT_EQUALS.value, Op.IN.value})
+# A row (and a sub-group) added by script: `__row__`, `__g__` and `__group__` are replaced by their numbers.
+NEW_ROW: dict[str, Any] = {
+    "number": "__row__",
+    "g": "__g__",
+    "field": "",
+    "op": "",
+    "value": "",
+    "pick": "",
+    "picked": [],
+}
 
 
 # The condition builder
@@ -89,8 +100,10 @@ PICK_OPS = frozenset({Op.EQUALS.value, Op.NOT_EQUALS.value, Op.IN.value})
 def condition_rows(data: QueryDict) -> list[dict[str, str]]:
     """The builder's rows as submitted (blank rows dropped). A programme, group, tutor or employer compared by
     equals, does not equal or is one of is chosen from the row's list (`pick-<row>-<field>`, ids): when one is
-    chosen, it is the row's value; otherwise the text typed is, as without script."""
+    chosen, it is the row's value; otherwise the text typed is, as without script. A row's `g` is the number of
+    the sub-group it belongs to, or "" (or absent) for the top group."""
     keys = data.getlist("row")
+    groups = data.getlist("g")
     rows = []
     triples = zip(data.getlist("field"), data.getlist("op"), data.getlist("value"), strict=False)
     for i, (field, op, value) in enumerate(triples):
@@ -100,8 +113,25 @@ def condition_rows(data: QueryDict) -> list[dict[str, str]]:
             picked = [v for v in data.getlist(f"pick-{keys[i]}-{field}") if v.isdigit()]
             if picked:
                 value = ",".join(picked if op == Op.IN else picked[:1])
-        rows.append({"field": field, "op": op, "value": value})
+        group = groups[i].strip() if i < len(groups) else ""
+        rows.append({"field": field, "op": op, "value": value, "g": group if group.isdigit() else ""})
     return rows
+
+
+def condition_groups(data: QueryDict) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """The top group's rows and its sub-groups (`key`, `logic` from `logic_<key>`, `rows`), in the order they
+    first appear. A sub-group without rows is left out."""
+    top: list[dict[str, str]] = []
+    subgroups: dict[str, dict[str, Any]] = {}
+    for row in condition_rows(data):
+        if not row["g"]:
+            top.append(row)
+            continue
+        key = row["g"]
+        if key not in subgroups:
+            subgroups[key] = {"key": key, "logic": data.get(f"logic_{key}", "and"), "rows": []}
+        subgroups[key]["rows"].append(row)
+    return top, list(subgroups.values())
 
 
 def _pick_options() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -132,20 +162,24 @@ def _with_picks(rows: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def condition_tree(data: QueryDict) -> dict[str, Any]:
-    """The rows as the JSON tree `condition_parse` accepts: one group of conditions."""
-    logic = data.get("logic", "and")
-    conditions = []
-    for row in condition_rows(data):
-        field, op, text = row["field"], row["op"], row["value"].strip()
-        value: Any
-        if op in NO_VALUE:
-            value = None
-        elif op == Op.IN:
-            value = [_typed(field, op, part.strip()) for part in text.split(",") if part.strip()]
-        else:
-            value = _typed(field, op, text)
-        conditions.append({"field": field, "operator": op, "value": value})
-    return {"logic": logic, "conditions": conditions}
+    """The rows as the JSON tree `condition_parse` accepts: the top group's conditions, then its sub-groups."""
+    top, subgroups = condition_groups(data)
+    conditions: list[dict[str, Any]] = [_condition(row) for row in top]
+    for sub in subgroups:
+        conditions.append({"logic": sub["logic"], "conditions": [_condition(row) for row in sub["rows"]]})
+    return {"logic": data.get("logic", "and"), "conditions": conditions}
+
+
+def _condition(row: dict[str, str]) -> dict[str, Any]:
+    field, op, text = row["field"], row["op"], row["value"].strip()
+    value: Any
+    if op in NO_VALUE:
+        value = None
+    elif op == Op.IN:
+        value = [_typed(field, op, part.strip()) for part in text.split(",") if part.strip()]
+    else:
+        value = _typed(field, op, text)
+    return {"field": field, "operator": op, "value": value}
 
 
 def _typed(field: str, op: str, text: str) -> str | int:
@@ -156,10 +190,12 @@ def _typed(field: str, op: str, text: str) -> str | int:
 
 
 def _condition_query(data: QueryDict) -> str:
-    """The builder's fields as a query string, to carry the condition to another request."""
+    """The builder's fields as a query string, to carry the condition (sub-groups too) to another request."""
+    top, subgroups = condition_groups(data)
     pairs: list[tuple[str, str]] = [("logic", data.get("logic", "and"))]
-    for row in condition_rows(data):
-        pairs += [("field", row["field"]), ("op", row["op"]), ("value", row["value"])]
+    for row in top + [row for sub in subgroups for row in sub["rows"]]:
+        pairs += [("field", row["field"]), ("op", row["op"]), ("value", row["value"]), ("g", row["g"])]
+    pairs += [(f"logic_{sub['key']}", sub["logic"]) for sub in subgroups]
     return urlencode(pairs)
 
 
@@ -167,7 +203,22 @@ def _condition_query(data: QueryDict) -> str:
 @require_GET
 def learner_manager(request: HttpRequest) -> HttpResponse:
     user = request.user
-    rows = condition_rows(request.GET) or [{"field": Field.SURNAME.value, "op": Op.CONTAINS.value, "value": ""}]
+    top, subgroups = condition_groups(request.GET)
+    if not top and not subgroups:
+        top = [{"field": Field.SURNAME.value, "op": Op.CONTAINS.value, "value": "", "g": ""}]
+    # Rows are numbered across the groups (`row`, and the name of each row's lists of names).
+    number = 0
+    rows: list[dict[str, Any]] = []
+    for row in _with_picks(top):
+        rows.append({**row, "number": number})
+        number += 1
+    shown_subgroups: list[dict[str, Any]] = []
+    for sub in subgroups:
+        sub_rows: list[dict[str, Any]] = []
+        for row in _with_picks(sub["rows"]):
+            sub_rows.append({**row, "number": number})
+            number += 1
+        shown_subgroups.append({**sub, "rows": sub_rows})
     error = None
     page = None
     try:
@@ -177,8 +228,13 @@ def learner_manager(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as e:
         error = e.message
     context = {
-        "rows": _with_picks(rows),
-        "first_new_row": len(rows),
+        "rows": rows,
+        "subgroups": shown_subgroups,
+        "all_rows": rows + [row for sub in shown_subgroups for row in sub["rows"]],
+        "first_new_row": number,
+        "first_new_group": max((int(sub["key"]) for sub in subgroups), default=0) + 1,
+        "new_row": NEW_ROW,
+        "new_group": {"key": "__group__", "logic": "and", "rows": [{**NEW_ROW, "g": "__group__"}]},
         "picks": _pick_options(),
         "pick_ops": json.dumps(sorted(PICK_OPS)),
         "logic": request.GET.get("logic", "and"),
