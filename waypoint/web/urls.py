@@ -62,8 +62,18 @@ urlpatterns = [
     path("learner-manager/download/", attainments.plr_download_create, name="plr_download_create"),
     path("plr/downloads/<int:download_id>/", attainments.plr_download, name="plr_download"),
     path("plr/downloads/<int:download_id>/status/", attainments.plr_download_status, name="plr_download_status"),
-    path("plr/downloads/<int:download_id>/export.csv", attainments.plr_download_csv, name="plr_download_csv"),
-    path("plr/downloads/<int:download_id>/export.xlsx", attainments.plr_download_xlsx, name="plr_download_xlsx"),
+    path(
+        "plr/downloads/<int:download_id>/export.csv",
+        attainments.plr_download_export,
+        {"kind": "csv"},
+        name="plr_download_csv",
+    ),
+    path(
+        "plr/downloads/<int:download_id>/export.xlsx",
+        attainments.plr_download_export,
+        {"kind": "xlsx"},
+        name="plr_download_xlsx",
+    ),
     path("plr/downloads/<int:download_id>/update/", attainments.plr_download_update, name="plr_download_update"),
     path(
         "plr/downloads/<int:download_id>/refresh/", attainments.plr_download_refresh_view, name="plr_download_refresh"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -356,24 +356,18 @@ def plr_download_status(request: HttpRequest, download_id: int) -> HttpResponse:
     return render(request, "web/attainments/_progress.html", _progress_context(found))
 
 
-@login_required
-@require_GET
-def plr_download_csv(request: HttpRequest, download_id: int) -> HttpResponse | StreamingHttpResponse:
-    found = _download_for(request, download_id)
-    if isinstance(found, HttpResponse):
-        return found
-    rows = plr_rows_list(found, filters=_row_filter(request.GET), sort=_sort(request.GET))
-    return rows_csv_response(rows, f"plr-download-{found.pk}")
+EXPORTS = {"csv": rows_csv_response, "xlsx": rows_xlsx_response}
 
 
 @login_required
 @require_GET
-def plr_download_xlsx(request: HttpRequest, download_id: int) -> HttpResponse | FileResponse:
+def plr_download_export(request: HttpRequest, download_id: int, kind: str) -> HttpResponse | StreamingHttpResponse:
+    """The grid, as filtered and sorted on the page, as CSV or Excel (R-PLR-5)."""
     found = _download_for(request, download_id)
     if isinstance(found, HttpResponse):
         return found
     rows = plr_rows_list(found, filters=_row_filter(request.GET), sort=_sort(request.GET))
-    return rows_xlsx_response(rows, f"plr-download-{found.pk}")
+    return EXPORTS[kind](rows, f"plr-download-{found.pk}")
 
 
 @login_required
