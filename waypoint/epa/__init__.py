@@ -1,0 +1,1 @@
+"""The end-point-assessment platform (epaPRO): connections, registrations and what Waypoint sends them."""
