@@ -42,9 +42,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from environment import BENCH_DIR, django_ready
+from environment import BENCH_DIR, django_ready, fresh_database
 
 POSTGRES_URL = os.environ.get("WAYPOINT_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/waypoint_bench")
 CHANGED, ADDED, DELETED = 20, 5, 2
@@ -274,25 +273,6 @@ def engine_version() -> str:
 
 
 # --- the database -----------------------------------------------------------------------------------------
-
-
-def fresh_database(kind: str) -> str:
-    if kind == "sqlite":
-        BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        path = BENCH_DIR / "sync.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(POSTGRES_URL)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return POSTGRES_URL
 
 
 def vacuum_analyze(*, vacuum: bool = True) -> None:
@@ -751,7 +731,7 @@ def floor(s: Setting) -> None:
 
 def run_one(args: argparse.Namespace) -> None:
     os.environ["WAYPOINT_SYNC_BACKGROUND_FROM"] = str(10**9)  # confirm applies inline, in this process
-    url = fresh_database(args.database)
+    url = fresh_database(args.database, sqlite_name="sync.sqlite3", postgres_url=POSTGRES_URL)
     django_ready(url)
     from django.db import connection
 

@@ -53,11 +53,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-from environment import BENCH_DIR, ROOT, django_ready
+from environment import BENCH_DIR, ROOT, django_ready, fresh_database
 from pages import percentile
 from sync import build, table, vacuum_analyze
 
@@ -278,26 +277,6 @@ class Wizard:
 # --- the database and the scenario ------------------------------------------------------------------------
 
 
-def fresh_database(kind: str) -> str:
-    """An empty database of the wizard bench's own (bench/sync.py's may be in use)."""
-    if kind == "sqlite":
-        BENCH_DIR.mkdir(parents=True, exist_ok=True)
-        path = BENCH_DIR / "wizard.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(POSTGRES_URL)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return POSTGRES_URL
-
-
 def database_version() -> str:
     from django.db import connection
 
@@ -380,7 +359,7 @@ def edit_form(component: Any) -> dict[str, Any]:
 
 
 def run_one(args: argparse.Namespace) -> None:
-    url = fresh_database(args.database)
+    url = fresh_database(args.database, sqlite_name="wizard.sqlite3", postgres_url=POSTGRES_URL)
     django_ready(url)
     from django.contrib.auth import get_user_model
     from django.db import connection
