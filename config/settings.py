@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "waypoint.programmes",
     "waypoint.plans",
     "waypoint.attainments",
+    "waypoint.epa",
     "waypoint.api",
     "waypoint.web",
     "waypoint.demo",
