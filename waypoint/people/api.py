@@ -1,5 +1,7 @@
 """/learners, /employers, /managers, /groups."""
 
+from typing import Any
+
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router
@@ -7,6 +9,7 @@ from ninja import Query, Router
 from waypoint.api.auth import acting_user
 from waypoint.api.schemas import ERRORS, PathId, paginate
 from waypoint.core.errors import NotFound
+from waypoint.core.outbox import Source
 from waypoint.people import services
 from waypoint.people.models import Employer, Group, Learner, Manager
 from waypoint.people.schemas import (
@@ -29,10 +32,21 @@ from waypoint.people.schemas import (
     ManagerOut,
     ManagerPage,
     ManagerPatch,
+    StaffFilter,
+    StaffOut,
+    StaffPage,
+    StaffPatch,
     learner_values,
     renamed,
 )
-from waypoint.people.selectors import employer_list, group_list, learner_get_for, learner_list_for, manager_list
+from waypoint.people.selectors import (
+    employer_list,
+    group_list,
+    learner_get_for,
+    learner_list_for,
+    manager_list,
+    staff_list,
+)
 
 router = Router()
 
@@ -103,7 +117,8 @@ def learners_read(request: HttpRequest, learner_id: PathId) -> Learner:
 @router.patch("/learners/{learner_id}", response={200: LearnerOut, **ERRORS}, tags=["learners"])
 def learners_update(request: HttpRequest, learner_id: PathId, payload: LearnerPatch) -> Learner:
     learner = _learner(request, learner_id)
-    services.learner_update(learner=learner, by=acting_user(request), changes=learner_values(payload, partial=True))
+    changes = learner_values(payload, partial=True)
+    services.learner_update(learner=learner, by=acting_user(request), changes=changes, source=Source.API)
     return _learner_out(request, learner_id)
 
 
@@ -138,6 +153,7 @@ def employers_update(request: HttpRequest, employer_id: PathId, payload: Employe
         employer=_employer(employer_id),
         by=acting_user(request),
         changes=renamed(payload, partial=True),
+        source=Source.API,
     )
 
 
@@ -172,7 +188,9 @@ def managers_read(request: HttpRequest, manager_id: PathId) -> Manager:
 @router.patch("/managers/{manager_id}", response={200: ManagerOut, **ERRORS}, tags=["managers"])
 def managers_update(request: HttpRequest, manager_id: PathId, payload: ManagerPatch) -> Manager:
     changes = renamed(payload, partial=True, renames=_MANAGER_RENAMES)
-    return services.manager_update(manager=_manager(manager_id), by=acting_user(request), changes=changes)
+    return services.manager_update(
+        manager=_manager(manager_id), by=acting_user(request), changes=changes, source=Source.API
+    )
 
 
 @router.delete("/managers/{manager_id}", response={204: None, **ERRORS}, tags=["managers"])
@@ -180,6 +198,36 @@ def managers_delete(request: HttpRequest, manager_id: PathId) -> tuple[int, None
     """Needs Supervisor; the manager's learners are left without a manager."""
     services.manager_delete(manager=_manager(manager_id), by=acting_user(request))
     return 204, None
+
+
+# Staff (case owners are staff members)
+
+
+def _staff(staff_id: int) -> Any:
+    user = staff_list().filter(pk=staff_id).first()
+    if user is None:
+        raise NotFound("No such staff member.")
+    return user
+
+
+@router.get("/staff", response={200: StaffPage, **ERRORS}, tags=["staff"])
+def staff_index(request: HttpRequest, filters: Query[StaffFilter]) -> dict[str, object]:
+    """Staff members; `search` matches names, username and email."""
+    return paginate(staff_list(search=filters.search), filters)
+
+
+@router.get("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, tags=["staff"])
+def staff_read(request: HttpRequest, staff_id: PathId) -> Any:
+    return _staff(staff_id)
+
+
+@router.patch("/staff/{staff_id}", response={200: StaffOut, **ERRORS}, tags=["staff"])
+def staff_patch(request: HttpRequest, staff_id: PathId, payload: StaffPatch) -> Any:
+    """Your own details, or anyone's with Supervisor. A case owner's change is sent to the EPA platform for every
+    learner they are case owner of (R-EPA-3)."""
+    changes: services.StaffValues = payload.model_dump(exclude_unset=True)  # type: ignore[assignment]
+    services.staff_update(user=_staff(staff_id), by=acting_user(request), changes=changes, source=Source.API)
+    return _staff(staff_id)
 
 
 # Groups

@@ -20,10 +20,13 @@ class Perm(models.TextChoices):
     EDIT_DELETE_FINISHED = "edit_delete_finished", "Edit/Delete Finished Components"
     PLR_IMPORT = "plr_import", "Attainments (PLR) Import"
     PLR_VIEW = "plr_view", "Attainments (PLR) View and Export"
+    AUTOMATION_APPROVE = "automation_approve", "Process Automation (Approve)"
 
 
 # The permissions over learning plans and their synchronisation (R-CORE-8, R-SYNC-20…25).
-PLAN_PERMISSIONS: tuple[Perm, ...] = tuple(p for p in Perm if p not in (Perm.PLR_IMPORT, Perm.PLR_VIEW))
+PLAN_PERMISSIONS: tuple[Perm, ...] = tuple(
+    p for p in Perm if p not in (Perm.PLR_IMPORT, Perm.PLR_VIEW, Perm.AUTOMATION_APPROVE)
+)
 
 
 class Group(models.Model):

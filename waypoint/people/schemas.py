@@ -231,3 +231,44 @@ class GroupPage(Schema):
 
 class GroupIn(Schema):
     name: Required120
+
+
+class StaffFilter(PageQuery):
+    search: Text200 = ""
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    job_title: str
+    is_tutor: bool
+
+    @staticmethod
+    def resolve_job_title(obj: Any) -> str:
+        return str(obj.staff.job_title)
+
+    @staticmethod
+    def resolve_is_tutor(obj: Any) -> bool:
+        return bool(obj.staff.is_tutor)
+
+
+class StaffPage(Schema):
+    items: list[StaffOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class StaffPatch(Schema):
+    first_name: Text100 | None = None
+    last_name: Text100 | None = None
+    email: Text254 | None = None
+    job_title: Text100 | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        return reject_nulls(data, nullable=())

@@ -1,5 +1,8 @@
 """Reads of people, scoped to what the acting staff user may see."""
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from waypoint.core.errors import NotFound
@@ -69,3 +72,16 @@ def manager_list(*, employer_id: int | None = None, search: str = "") -> QuerySe
 
 def group_list(*, search: str = "") -> QuerySet[Group]:
     return Group.objects.filter(name__icontains=search) if search else Group.objects.all()
+
+
+def staff_list(*, search: str = "") -> QuerySet[Any]:
+    """Staff members (users with a staff profile), with their profile."""
+    staff = get_user_model().objects.filter(staff__isnull=False).select_related("staff").order_by("last_name", "id")
+    for word in search.split():
+        staff = staff.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+        )
+    return staff

@@ -11,6 +11,7 @@ from ninja import Query, Router
 from waypoint.api.auth import acting_user, uses_session
 from waypoint.api.schemas import ERRORS, PageQuery, PathId, paginate, plain
 from waypoint.core.errors import NotFound
+from waypoint.core.outbox import Source
 from waypoint.people.models import Learner
 from waypoint.people.selectors import learner_get_for
 from waypoint.plans import services
@@ -91,6 +92,7 @@ def enrolments_create(request: HttpRequest, learner_id: PathId, payload: Enrolme
         planned_end_date=payload.planned_end_date,
         status=payload.status.value,
         by=acting_user(request),
+        source=Source.API,
     )
     return 201, enrolments_of(learner.pk).get(programme_id=enrolment.programme_id)
 
@@ -114,7 +116,12 @@ def enrolments_update(
     """
     enrolment = _enrolment(request, learner_id, enrolment_id)
     changes = plain(payload.model_dump(exclude_unset=True))
-    services.enrolment_update(enrolment=enrolment, by=acting_user(request), changes=changes)  # type: ignore[arg-type]
+    services.enrolment_update(
+        enrolment=enrolment,
+        by=acting_user(request),
+        changes=changes,  # type: ignore[arg-type]
+        source=Source.API,
+    )
     return _enrolment(request, learner_id, enrolment_id)
 
 

@@ -22,12 +22,14 @@ from waypoint.people.services.employers import (
 )
 from waypoint.people.services.groups import GroupValues, group_create, group_delete, group_update
 from waypoint.people.services.learners import LearnerValues, learner_create, learner_delete, learner_update
+from waypoint.people.services.staff import StaffValues, staff_update
 
 __all__ = [
     "EmployerValues",
     "GroupValues",
     "LearnerValues",
     "ManagerValues",
+    "StaffValues",
     "assign",
     "employer_create",
     "employer_delete",
@@ -43,4 +45,5 @@ __all__ = [
     "manager_update",
     "require_staff",
     "require_supervisor",
+    "staff_update",
 ]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from waypoint.core.errors import Conflict
+from waypoint.core.outbox import Change, ChangeKind, Source, outbox_record
 from waypoint.core.validation import refuse, refuse_unknown
 from waypoint.people.access import sees_all_groups
 from waypoint.people.models import Employer, Group, Learner, Manager, StaffProfile
@@ -31,6 +32,13 @@ class LearnerValues(TypedDict, total=False):
 
 _LEARNER_FKS = ("employer", "manager", "tutor")
 
+# A change of these fields of a learner is recorded as this kind of change (R-EPA-2…5).
+_CHANGE_KINDS: dict[str, ChangeKind] = {
+    "tutor": ChangeKind.TUTOR,
+    "manager": ChangeKind.MANAGER,
+    "employer": ChangeKind.EMPLOYER,
+}
+
 
 def learner_create(*, by: AbstractBaseUser, values: LearnerValues) -> Learner:
     require_staff(by)
@@ -46,12 +54,16 @@ def learner_create(*, by: AbstractBaseUser, values: LearnerValues) -> Learner:
     return learner
 
 
-def learner_update(*, learner: Learner, by: AbstractBaseUser, changes: LearnerValues) -> Learner:
+def learner_update(
+    *, learner: Learner, by: AbstractBaseUser, changes: LearnerValues, source: Source = Source.UI
+) -> Learner:
+    """Change a learner; what changed is recorded for the EPA platform with its `source` (R-EPA-2…5)."""
     require_staff(by)
     refuse_unknown(changes, LearnerValues.__annotations__, "learner")
     with transaction.atomic():
         current = Learner.objects.select_for_update().get(pk=learner.pk)
         fields = {k: v for k, v in changes.items() if k != "groups"}
+        before = {f: _value(current, f) for f in fields}
         assign(current, fields, _LEARNER_FKS)
         groups = list(changes["groups"]) if "groups" in changes else None
         held = set(current.groups.values_list("pk", flat=True))
@@ -62,7 +74,24 @@ def learner_update(*, learner: Learner, by: AbstractBaseUser, changes: LearnerVa
                 # Memberships of groups the user cannot see are not theirs to remove.
                 groups = sorted(set(groups) | (held - _own_groups(by)))
             current.groups.set(groups)
+        changed = [f for f in fields if _value(current, f) != before[f]]
+        _record(current, changed, by=by, source=source)
     return current
+
+
+def _value(learner: Learner, field: str) -> Any:
+    return getattr(learner, f"{field}_id" if field in _LEARNER_FKS else field)
+
+
+def _record(learner: Learner, changed: list[str], *, by: AbstractBaseUser, source: Source) -> None:
+    """One change per kind: personal details, then tutor, manager and employer links."""
+    this = Learner.objects.filter(pk=learner.pk)
+    personal = tuple(f"learner.{f}" for f in changed if f not in _CHANGE_KINDS)
+    if personal:
+        outbox_record(learners=this, change=Change(ChangeKind.PERSONAL, source, by.pk, fields=personal))
+    for field in changed:
+        if kind := _CHANGE_KINDS.get(field):
+            outbox_record(learners=this, change=Change(kind, source, by.pk, fields=(f"learner.{field}",)))
 
 
 def learner_delete(*, learner: Learner, by: AbstractBaseUser) -> None:

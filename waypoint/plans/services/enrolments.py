@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from waypoint.core.errors import Conflict, PermissionRefused
+from waypoint.core.outbox import Change, ChangeKind, Source, outbox_record
 from waypoint.core.validation import full_clean_or_refuse, refuse_unknown
 from waypoint.people.access import staff_perms
 from waypoint.people.models import Learner
@@ -36,10 +37,12 @@ def enrolment_create(
     planned_end_date: dt.date,
     by: AbstractBaseUser | None,
     status: str = ProgrammeStatus.ACTIVE,
+    source: Source = Source.UI,
 ) -> Enrolment:
     """Enrol a learner on a programme (and on each of its sub-programmes) and build their plans.
 
-    `by=None` is the system itself (demo data, imports) and is not permission-checked.
+    `by=None` is the system itself (demo data, imports) and is not permission-checked. The new episode is
+    registered on the EPA platform when its programme has a connection (R-EPA-1).
     """
     if by is not None:
         _check(by, PlanAction.ADD)
@@ -63,19 +66,48 @@ def enrolment_create(
             full_clean_or_refuse(enrolment, "enrolment", exclude=_RELATIONS)
         Enrolment.objects.bulk_create(enrolments)
         plans_create_for(Enrolment.objects.filter(learner=learner, programme__in=programmes))
+        episode = Change(
+            ChangeKind.ENROLLED,
+            Source.SYSTEM if by is None else source,
+            by.pk if by else None,
+            enrolment_id=enrolments[0].pk,
+        )
+        outbox_record(learners=Learner.objects.filter(pk=learner.pk), change=episode)
     return enrolments[0]
 
 
-def enrolment_update(*, enrolment: Enrolment, by: AbstractBaseUser, changes: EnrolmentValues) -> Enrolment:
+_DATES = ("start_date", "planned_end_date")
+_EPA_PERIOD = ("epa_period_start", "epa_period_end")
+
+
+def enrolment_update(
+    *, enrolment: Enrolment, by: AbstractBaseUser, changes: EnrolmentValues, source: Source = Source.UI
+) -> Enrolment:
+    """Edit Programme Details: a change of start or planned end date is sent to the EPA platform, a change of the
+    EPA period is not (R-EPA-6)."""
     refuse_unknown(changes, EnrolmentValues.__annotations__, "enrolment")
     _check(by, PlanAction.EDIT)
     with transaction.atomic():
         current = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
+        changed = [f for f, v in changes.items() if getattr(current, f) != v]
         for field, value in changes.items():
             setattr(current, field, value)
         full_clean_or_refuse(current, "enrolment", exclude=_RELATIONS)
         current.save()
+        this = Learner.objects.filter(pk=current.learner_id)
+        for kind, group in ((ChangeKind.PROGRAMME_DATES, _DATES), (ChangeKind.EPA_PERIOD, _EPA_PERIOD)):
+            if fields := tuple(f"programme.{f}" for f in changed if f in group):
+                change = Change(kind, source, by.pk, fields=fields, enrolment_id=_episode_id(current))
+                outbox_record(learners=this, change=change)
     return current
+
+
+def _episode_id(enrolment: Enrolment) -> int:
+    """The enrolment an EPA registration is for: the programme's, for a sub-programme's enrolment."""
+    if enrolment.programme.parent_id is None:
+        return enrolment.pk
+    parent = Enrolment.objects.filter(learner_id=enrolment.learner_id, programme_id=enrolment.programme.parent_id)
+    return parent.values_list("pk", flat=True).first() or enrolment.pk
 
 
 def plans_create_for(enrolments: QuerySet[Enrolment]) -> int:
