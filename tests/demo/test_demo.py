@@ -229,3 +229,20 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_learners() -> No
     large = _queries_to_build(60, demo_delete)
     assert small == large
     assert small < 80
+
+
+def test_every_demo_episode_has_an_epa_registration_on_its_connection_or_manual(built: BuildReport) -> None:
+    """R-EPA-1: episodes of connected programmes are registered there, the others manually; nothing is queued."""
+    from waypoint.core.models import OutboxMessage
+    from waypoint.epa.models import EpaRegistration
+
+    episodes = Enrolment.objects.filter(programme__parent__isnull=True)
+    registrations = EpaRegistration.objects.select_related("enrolment__programme", "connection")
+    assert registrations.count() == episodes.count()
+    states = set()
+    for registration in registrations:
+        connected = registration.connection is not None
+        assert connected == (registration.enrolment.programme.epao_id in ("EPA0001", "EPA0015"))
+        states.add(registration.state)
+    assert {"registered", "manual"} <= states
+    assert not OutboxMessage.objects.exists()

@@ -7,6 +7,7 @@ statements that derive their "randomness" from each learner's (seeded, random) U
 """
 
 import datetime as dt
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -23,12 +24,18 @@ from waypoint.core.ilr import Ethnicity, uln_check_digit
 from waypoint.demo import names
 from waypoint.demo.catalogue import PROGRAMMES, ProgrammeSpec, templates_for
 from waypoint.demo.staff import DEMO_PASSWORD, DEMO_STAFF, LIMITED_REGIONS, TUTORS, USERNAMES
+from waypoint.epa.models import EpaConnection, EpaRegistration
 from waypoint.people.models import Employer, Group, Learner, Manager, StaffProfile
 from waypoint.plans.models import CalendarTask, Component, ComponentChange, Review
 from waypoint.plans.services import plans_create_for
 from waypoint.programmes.models import ComponentTemplate, Enrolment, Programme, ProgrammeStatus
 
 DEFAULT_LEARNERS = 300
+
+# The demo's EPA platform is the emulator `make run` mounts (WAYPOINT_EMULATORS), reached at its own address.
+EPA_DEMO_URL = f"http://{os.environ.get('WAYPOINT_ADDRESS', '127.0.0.1:8000')}/emulators/epa"
+EPA_DEMO_TOKEN = "WAYPOINT_EPA_DEMO_TOKEN"
+EPA_DEMO_CONNECTED = ("EPA0001", "EPA0015")  # EPA0042's programmes stay unconnected: registered manually
 
 # Share of learners in each programme status; the first learners take one of each so every status appears.
 STATUS_WEIGHTS: tuple[tuple[ProgrammeStatus, float], ...] = (
@@ -174,6 +181,9 @@ class _Build:
             self._done()
             self._step("journal, removed and hand-added components")
             self._journal()
+            self._done()
+            self._step("EPA platform connections and registrations")
+            self._epa()
             self._done()
             self._count()
         self.report.seconds = time.perf_counter() - started
@@ -413,6 +423,36 @@ class _Build:
         _insert(Enrolment, columns, rows)
         Through = Learner.groups.through
         _insert(Through, ("learner_id", "group_id"), group_rows)
+
+    def _epa(self) -> None:
+        """Connections for two EPAOs (the emulator this installation mounts stands in for epaPRO), and one
+        registration per programme episode: on its connection where the programme has one, manual otherwise
+        (R-EPA-1). They are as the platform already knows them: nothing is queued to send."""
+        connections = [
+            EpaConnection(
+                name=f"epaPRO · {epao}", epao_id=epao, base_url=EPA_DEMO_URL, credential_setting=EPA_DEMO_TOKEN
+            )
+            for epao in EPA_DEMO_CONNECTED
+        ]
+        EpaConnection.objects.bulk_create(connections)
+        r, e, p, c = (_q(m._meta.db_table) for m in (EpaRegistration, Enrolment, Programme, EpaConnection))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {r} (learner_id, enrolment_id, connection_id, epao_id, state, can_register, external_ref,
+                                 version, created_at, updated_at)
+                SELECT e.learner_id, e.id, c.id, p.epao_id,
+                       CASE WHEN e.status = 'withdrawn' THEN 'withdrawn'
+                            WHEN e.status = 'cancelled' THEN 'cancelled'
+                            WHEN c.id IS NULL THEN 'manual' ELSE 'registered' END,
+                       %s, CASE WHEN c.id IS NULL THEN '' ELSE 'EP' || e.id END, 1, %s, %s
+                FROM {e} e
+                JOIN {p} p ON p.id = e.programme_id AND p.parent_id IS NULL
+                LEFT JOIN {c} c ON c.epao_id = p.epao_id
+                ORDER BY e.id
+                """,
+                [False, self.now_db, self.now_db],
+            )
 
     def _start_date(self, spec: ProgrammeSpec, status: ProgrammeStatus) -> dt.date:
         """A start date that fits the status: finished learners started long ago, cancelled ones recently."""

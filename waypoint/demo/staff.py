@@ -45,12 +45,13 @@ _SHORT = {
     Perm.EDIT_DELETE_FINISHED: "Edit/Delete Finished",
     Perm.PLR_IMPORT: "PLR Import",
     Perm.PLR_VIEW: "PLR View",
+    Perm.AUTOMATION_APPROVE: "Approve Automations",
 }
 
 LIMITED_REGIONS = ("North East", "Yorkshire and the Humber")
 
 DEMO_STAFF: tuple[DemoStaff, ...] = (
-    DemoStaff("supervisor", "Sandra", "Okoye", "Delivery Supervisor", (Perm.SUPERVISOR,)),
+    DemoStaff("supervisor", "Sandra", "Okoye", "Delivery Supervisor", (Perm.SUPERVISOR, Perm.AUTOMATION_APPROVE)),
     DemoStaff("cqa", "Colin", "Ashworth", "Compliance QA Lead", (Perm.COMPLIANCE_QA,)),
     DemoStaff("iv", "Imran", "Valli", "Internal Verifier", (Perm.INTERNAL_VERIFIER,)),
     DemoStaff("adm.add", "Abigail", "Dunmore", "Programme Administrator", (Perm.ADM_ADD,), is_tutor=True),
