@@ -8,8 +8,8 @@ from waypoint.core.models import TimeStamped
 
 
 class Perm(models.TextChoices):
-    """The seven permissions that govern learning-plan edits and syncs (R-CORE-8), and the two of PLR attainments
-    (R-PLR-1)."""
+    """The seven permissions that govern learning-plan edits and syncs (R-CORE-8), the two of PLR attainments
+    (R-PLR-1), and approving process-automation trackers (R-EPA-4, R-EPA-5, R-EPA-7)."""
 
     SUPERVISOR = "supervisor", "Supervisor"
     COMPLIANCE_QA = "compliance_qa", "Compliance QA"
