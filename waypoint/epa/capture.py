@@ -101,7 +101,9 @@ def connection_for(programme: Programme) -> EpaConnection | None:
 
 def _register(change: Change) -> int:
     """A new episode on a connected programme is registered there; otherwise it is registered manually."""
-    enrolment = Enrolment.objects.select_related("programme").filter(pk=change.enrolment_id).get()
+    episode_id = change.enrolment_id
+    assert episode_id is not None  # record() refuses an episode change without its enrolment
+    enrolment = Enrolment.objects.select_related("programme").get(pk=episode_id)
     if enrolment.programme.parent_id is not None or enrolment.epa_registrations.exists():
         return 0  # a sub-programme is part of its programme's episode
     target = connection_for(enrolment.programme)
