@@ -134,6 +134,25 @@ class ProgrammeStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class WithdrawReason(models.IntegerChoices):
+    """ILR WithdrawReason: why a learner withdrew (required with CompStatus 3, withdrawn)."""
+
+    TRANSFERRED_TO_ANOTHER_PROVIDER = 2, "Transferred to another provider"
+    INJURY_OR_ILLNESS = 3, "Injury / illness"
+    TRANSFERRED_BY_AGREEMENT = 7, "Transferred between providers by or with the agreement of the ESFA"
+    OLASS_OUTSIDE_CONTROL = 28, "OLASS learner withdrawn, outside the provider's control"
+    MADE_REDUNDANT = 29, "Made redundant"
+    NEW_LEARNING_AIM = 40, "Transferred to a new learning aim with the same provider"
+    GOVERNMENT_STRATEGY = 41, "Transferred to another provider for a government strategy"
+    ACADEMIC_FAILURE = 42, "Academic failure (HE only)"
+    FINANCIAL = 43, "Financial reasons"
+    OTHER_PERSONAL = 44, "Other personal reasons"
+    WRITTEN_OFF = 45, "Written off after lapse of time (HE only)"
+    MERGER = 47, "Transferred due to merger"
+    INDUSTRY_PLACEMENT = 48, "Industry placement learner withdrawn, outside the provider's control"
+    NOT_KNOWN = 98, "Not known"
+
+
 class Enrolment(TimeStamped):
     """A learner on a programme or sub-programme (R-CORE-3)."""
 
@@ -146,6 +165,14 @@ class Enrolment(TimeStamped):
     epa_period_end = models.DateField("EPA period end", null=True, blank=True)
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # ILR facts of a change of circumstance (LearnActEndDate, WithdrawReason, OrigLearnStartDate).
+    actual_end_date = models.DateField(
+        null=True, blank=True, help_text="The last day of learning, on a break, a withdrawal or a change of programme."
+    )
+    withdraw_reason = models.PositiveSmallIntegerField(choices=WithdrawReason.choices, null=True, blank=True)
+    original_start_date = models.DateField(
+        null=True, blank=True, help_text="The first start date, once a return to learning has moved the start date."
     )
 
     class Meta:

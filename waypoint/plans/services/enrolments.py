@@ -46,33 +46,55 @@ def enrolment_create(
     """
     if by is not None:
         _check(by, PlanAction.ADD)
-    programmes = [programme, *programme.sub_programmes.all()]
     with transaction.atomic():
-        taken = Enrolment.objects.filter(learner=learner, programme__in=programmes).select_related("programme").first()
-        if taken is not None:
-            raise Conflict(f"{learner} is already enrolled on {taken.programme}.")
-        enrolments = [
-            Enrolment(
-                learner=learner,
-                programme=p,
-                status=status,
-                start_date=start_date,
-                planned_end_date=planned_end_date,
-                enrolled_by_id=by.pk if by else None,
-            )
-            for p in programmes
-        ]
-        for enrolment in enrolments:
-            full_clean_or_refuse(enrolment, "enrolment", exclude=_RELATIONS)
-        Enrolment.objects.bulk_create(enrolments)
-        plans_create_for(Enrolment.objects.filter(learner=learner, programme__in=programmes))
+        enrolment = _episode_enrol(
+            learner=learner,
+            programme=programme,
+            start_date=start_date,
+            planned_end_date=planned_end_date,
+            by=by,
+            status=status,
+        )
         episode = Change(
             ChangeKind.ENROLLED,
             Source.SYSTEM if by is None else source,
             by.pk if by else None,
-            enrolment_id=enrolments[0].pk,
+            enrolment_id=enrolment.pk,
         )
         outbox_record(learners=Learner.objects.filter(pk=learner.pk), change=episode)
+    return enrolment
+
+
+def _episode_enrol(
+    *,
+    learner: Learner,
+    programme: Programme,
+    start_date: dt.date,
+    planned_end_date: dt.date,
+    by: AbstractBaseUser | None,
+    status: str,
+) -> Enrolment:
+    """The enrolments of a new episode (the programme and each of its sub-programmes) with their plans, in the
+    caller's transaction; the caller records what the episode means for the EPA platform."""
+    programmes = [programme, *programme.sub_programmes.all()]
+    taken = Enrolment.objects.filter(learner=learner, programme__in=programmes).select_related("programme").first()
+    if taken is not None:
+        raise Conflict(f"{learner} is already enrolled on {taken.programme}.")
+    enrolments = [
+        Enrolment(
+            learner=learner,
+            programme=p,
+            status=status,
+            start_date=start_date,
+            planned_end_date=planned_end_date,
+            enrolled_by_id=by.pk if by else None,
+        )
+        for p in programmes
+    ]
+    for enrolment in enrolments:
+        full_clean_or_refuse(enrolment, "enrolment", exclude=_RELATIONS)
+    Enrolment.objects.bulk_create(enrolments)
+    plans_create_for(Enrolment.objects.filter(learner=learner, programme__in=programmes))
     return enrolments[0]
 
 
