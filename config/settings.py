@@ -4,7 +4,8 @@ DATABASE_URL            default: SQLite file var/waypoint.sqlite3
 WAYPOINT_SECRET_KEY     default: generated once into var/secret_key
 WAYPOINT_DEBUG          "1" for development (make run sets it)
 WAYPOINT_ALLOWED_HOSTS  comma-separated, default localhost names
-WAYPOINT_EMULATORS      "1" mounts the LRS and EPA-platform emulators (make run sets it)
+WAYPOINT_EMULATORS      "1" mounts the LRS and EPA-platform emulators at /emulators/lrs/ and /emulators/epa/
+                        (make run sets it)
 WAYPOINT_MARKING_AID    "1" when the installation uses Marking Aid exercises
 WAYPOINT_SYNC_BACKGROUND_FROM  sync runs with more target learners than this run in the task worker (500)
 WAYPOINT_SYNC_SUMMARY_BACKGROUND_FROM  the wizard works out summaries of more learner/component pairs than this
@@ -17,6 +18,21 @@ WAYPOINT_LRS_TIMEOUT    seconds per call (20); WAYPOINT_LRS_CONCURRENCY calls at
 WAYPOINT_LRS_BATCH_SIZE learners per progress step and database write (20)
 WAYPOINT_PLR_ATTAINMENT_TYPE  the attainment type stamped on attainments written from the PLR ("PLR")
 WAYPOINT_PLR_DOWNLOAD_HOURS  a PLR download session is discarded this many hours after it was made (24)
+WAYPOINT_EPA_TOKEN      the EPA platform's API token, for connections whose credential setting names it (the
+                        default name); a connection may name any other environment variable instead
+WAYPOINT_EPA_TIMEOUT    seconds per call to the platform (10); WAYPOINT_EPA_CONCURRENCY calls at once (8)
+WAYPOINT_EPA_BATCH_SIZE messages a worker claims at once (100)
+WAYPOINT_EPA_LEASE      seconds a worker holds the messages it claimed; a worker killed mid-delivery lets them
+                        go after this (300); keep it above TIMEOUT x BATCH_SIZE / CONCURRENCY
+WAYPOINT_EPA_BACKOFF_BASE, WAYPOINT_EPA_BACKOFF_CAP  seconds: the n-th failed try waits a random time up to
+                        min(CAP, BASE x 2^(n-1)) (2, 3600); WAYPOINT_EPA_MAX_ATTEMPTS tries before a message is
+                        parked as failed (15)
+WAYPOINT_EPA_POLL_INTERVAL  seconds between looks for due messages of `outbox_deliver --loop` (0.5)
+WAYPOINT_EPA_EMULATOR_TOKEN  the bearer token the EPA-platform emulator accepts (empty: it refuses every call)
+WAYPOINT_EPA_EMULATOR_ERROR_RATE, _RATE_LIMIT_RATE, _TIMEOUT_RATE  shares (0..1) of the emulator's answers that
+                        are a 503, a 429 with Retry-After, or held past the client's timeout (0 each)
+WAYPOINT_EPA_EMULATOR_LATENCY_MS  added to every emulator answer (0); WAYPOINT_EPA_EMULATOR_RETRY_AFTER seconds
+                        its 429s ask for (1); WAYPOINT_EPA_EMULATOR_HANG_SECONDS how long a timeout is held (30)
 """
 
 import os
@@ -67,6 +83,7 @@ INSTALLED_APPS = [
     "waypoint.programmes",
     "waypoint.plans",
     "waypoint.attainments",
+    "waypoint.automation",
     "waypoint.epa",
     "waypoint.api",
     "waypoint.web",
@@ -177,6 +194,25 @@ WAYPOINT_PLR_DOWNLOAD_HOURS = float(os.environ.get("WAYPOINT_PLR_DOWNLOAD_HOURS"
 WAYPOINT_LRS_EMULATOR_LATENCY_MS = int(os.environ.get("WAYPOINT_LRS_EMULATOR_LATENCY_MS", "0"))
 WAYPOINT_LRS_EMULATOR_FAULT_RATE = float(os.environ.get("WAYPOINT_LRS_EMULATOR_FAULT_RATE", "0"))
 
+# The EPA platform connector (R-EPA-12): delivery of the outbox's "epa" topic. See docs/epa-connector.md.
+WAYPOINT_EPA_TOKEN = os.environ.get("WAYPOINT_EPA_TOKEN", "")
+WAYPOINT_EPA_TIMEOUT = float(os.environ.get("WAYPOINT_EPA_TIMEOUT", "10"))
+WAYPOINT_EPA_CONCURRENCY = int(os.environ.get("WAYPOINT_EPA_CONCURRENCY", "8"))
+WAYPOINT_EPA_BATCH_SIZE = int(os.environ.get("WAYPOINT_EPA_BATCH_SIZE", "100"))
+WAYPOINT_EPA_LEASE = float(os.environ.get("WAYPOINT_EPA_LEASE", "300"))
+WAYPOINT_EPA_BACKOFF_BASE = float(os.environ.get("WAYPOINT_EPA_BACKOFF_BASE", "2"))
+WAYPOINT_EPA_BACKOFF_CAP = float(os.environ.get("WAYPOINT_EPA_BACKOFF_CAP", "3600"))
+WAYPOINT_EPA_MAX_ATTEMPTS = int(os.environ.get("WAYPOINT_EPA_MAX_ATTEMPTS", "15"))
+WAYPOINT_EPA_POLL_INTERVAL = float(os.environ.get("WAYPOINT_EPA_POLL_INTERVAL", "0.5"))
+# The EPA-platform emulator (mounted with WAYPOINT_EMULATORS): the token it accepts and the faults it injects.
+WAYPOINT_EPA_EMULATOR_TOKEN = os.environ.get("WAYPOINT_EPA_EMULATOR_TOKEN", "")
+WAYPOINT_EPA_EMULATOR_ERROR_RATE = float(os.environ.get("WAYPOINT_EPA_EMULATOR_ERROR_RATE", "0"))
+WAYPOINT_EPA_EMULATOR_RATE_LIMIT_RATE = float(os.environ.get("WAYPOINT_EPA_EMULATOR_RATE_LIMIT_RATE", "0"))
+WAYPOINT_EPA_EMULATOR_TIMEOUT_RATE = float(os.environ.get("WAYPOINT_EPA_EMULATOR_TIMEOUT_RATE", "0"))
+WAYPOINT_EPA_EMULATOR_LATENCY_MS = int(os.environ.get("WAYPOINT_EPA_EMULATOR_LATENCY_MS", "0"))
+WAYPOINT_EPA_EMULATOR_RETRY_AFTER = float(os.environ.get("WAYPOINT_EPA_EMULATOR_RETRY_AFTER", "1"))
+WAYPOINT_EPA_EMULATOR_HANG_SECONDS = float(os.environ.get("WAYPOINT_EPA_EMULATOR_HANG_SECONDS", "30"))
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
@@ -189,5 +225,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("WAYPOINT_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # httpx logs every EPA platform call at INFO; the delivery attempts are recorded in the database instead.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
 }

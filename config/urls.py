@@ -12,3 +12,4 @@ urlpatterns = [
 
 if settings.WAYPOINT_EMULATORS:
     urlpatterns.insert(0, path("emulators/lrs/", include("waypoint.attainments.lrs.emulator")))
+    urlpatterns.insert(0, path("emulators/epa/", include("waypoint.epa.emulator")))

@@ -12,6 +12,11 @@ if [[ "${WAYPOINT_EMULATORS,,}" =~ ^(1|true|yes|on)$ ]]; then
   export WAYPOINT_LRS_URL="${WAYPOINT_LRS_URL:-http://$address/emulators/lrs/LearnerServiceR9.svc}"
   export WAYPOINT_LRS_UKPRN="${WAYPOINT_LRS_UKPRN:-10012345}" WAYPOINT_LRS_USERNAME="${WAYPOINT_LRS_USERNAME:-waypoint-demo}"
   export WAYPOINT_LRS_PASSWORD="${WAYPOINT_LRS_PASSWORD:-demo-lrs-password}" WAYPOINT_LRS_VENDOR_ID="${WAYPOINT_LRS_VENDOR_ID:-3}"
+  # The demo's EPA platform connections send to the EPA emulator this server mounts; their credential setting
+  # names WAYPOINT_EPA_DEMO_TOKEN, and the emulator accepts the same token (docs/epa-connector.md).
+  export WAYPOINT_EPA_DEMO_TOKEN="${WAYPOINT_EPA_DEMO_TOKEN:-demo-epa-token}"
+  export WAYPOINT_EPA_TOKEN="${WAYPOINT_EPA_TOKEN:-$WAYPOINT_EPA_DEMO_TOKEN}"
+  export WAYPOINT_EPA_EMULATOR_TOKEN="${WAYPOINT_EPA_EMULATOR_TOKEN:-$WAYPOINT_EPA_DEMO_TOKEN}"
 fi
 
 $waypoint migrate --noinput -v 0
@@ -27,6 +32,7 @@ Waypoint is running at http://$address/
   API docs:  http://$address/api/v1/docs
   Admin:     http://$address/admin/
   LRS:       ${WAYPOINT_LRS_URL:-not configured}
+  EPA:       http://$address/emulators/epa/_control/state?summary=1 (emulator)
 MSG
 $waypoint demo_logins
 echo "Press Ctrl-C to stop the web server and the worker."

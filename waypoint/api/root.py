@@ -85,6 +85,8 @@ api.add_router("", programmes_router)
 api.add_router("", plans_router)
 api.add_router("", sync_router)
 api.add_router("", attainments_router)
+api.add_router("", "waypoint.epa.api.router")
+api.add_router("", "waypoint.automation.api.router")
 
 
 _fallback = Router()
