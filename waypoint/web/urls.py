@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from waypoint.web.views import attainments, dashboard, learners, plan, programmes, sync
+from waypoint.web.views import (
+    attainments,
+    automation,
+    circumstances,
+    dashboard,
+    integrations,
+    learners,
+    people,
+    plan,
+    programmes,
+    sync,
+)
 
 # Every page of one learner's record is under /learners/<id>/: RecordVisitMiddleware treats those
 # as inside the record (R-SYNC-12).
@@ -79,6 +90,64 @@ urlpatterns = [
         "plr/downloads/<int:download_id>/refresh/", attainments.plr_download_refresh_view, name="plr_download_refresh"
     ),
     path("plr/downloads/<int:download_id>/close/", attainments.plr_download_close, name="plr_download_close"),
+    # A learner's details, employers and their managers, staff (R-EPA-2…5).
+    path("learners/<int:learner_id>/edit/", people.learner_edit, name="learner_edit"),
+    path("employers/", people.employer_list, name="employer_list"),
+    path("employers/<int:employer_id>/", people.employer_detail, name="employer_detail"),
+    path("employers/<int:employer_id>/managers/new/", people.manager_new, name="manager_new"),
+    path("managers/options/", people.manager_options, name="manager_options"),
+    path("managers/<int:manager_id>/edit/", people.manager_edit, name="manager_edit"),
+    path("staff/", people.staff_list_view, name="staff_list"),
+    path("staff/<int:user_id>/edit/", people.staff_edit, name="staff_edit"),
+    # Edit Programme Details (R-EPA-6) and the manual changes of circumstance (R-EPA-7).
+    path(
+        "learners/<int:learner_id>/enrolments/<int:enrolment_id>/edit/",
+        circumstances.enrolment_edit,
+        name="enrolment_edit",
+    ),
+    path(
+        "learners/<int:learner_id>/enrolments/<int:enrolment_id>/break/",
+        circumstances.enrolment_break_view,
+        name="enrolment_break",
+    ),
+    path(
+        "learners/<int:learner_id>/enrolments/<int:enrolment_id>/return/",
+        circumstances.enrolment_return_view,
+        name="enrolment_return",
+    ),
+    path(
+        "learners/<int:learner_id>/enrolments/<int:enrolment_id>/withdraw/",
+        circumstances.enrolment_withdraw_view,
+        name="enrolment_withdraw",
+    ),
+    path(
+        "learners/<int:learner_id>/enrolments/<int:enrolment_id>/change-programme/",
+        circumstances.enrolment_change_programme_view,
+        name="enrolment_change_programme",
+    ),
+    # Process automation: request, approve or reject (R-EPA-4, R-EPA-5, R-EPA-7).
+    path("automation/", automation.automation_list, name="automation_list"),
+    path("automation/<int:tracker_id>/", automation.automation_detail, name="automation_detail"),
+    path("automation/<int:tracker_id>/approve/", automation.automation_approve, name="automation_approve"),
+    path("automation/<int:tracker_id>/reject/", automation.automation_reject, name="automation_reject"),
+    path("learners/<int:learner_id>/automation/new/", automation.learner_tracker_new, name="learner_tracker_new"),
+    path(
+        "learners/<int:learner_id>/automation/pending/",
+        automation.learner_trackers_pending,
+        name="learner_trackers_pending",
+    ),
     path("programmes/", programmes.programme_list, name="programme_list"),
     path("programmes/<int:programme_id>/", programmes.programme_detail, name="programme_detail"),
+    # The EPA platform's integration log and each learner's EPA page (R-EPA-9, R-EPA-12).
+    path("integrations/epa/", integrations.integration_log, name="integration_log"),
+    path("integrations/epa/export.csv", integrations.integration_log_export, name="integration_log_export"),
+    path("integrations/epa/retry-failed/", integrations.integration_retry_failed, name="integration_retry_failed"),
+    path("integrations/epa/<int:message_id>/", integrations.integration_message, name="integration_message"),
+    path("integrations/epa/<int:message_id>/retry/", integrations.integration_retry, name="integration_retry"),
+    path("learners/<int:learner_id>/epa/", integrations.learner_epa, name="learner_epa"),
+    path(
+        "learners/<int:learner_id>/epa/registrations/<int:registration_id>/register/",
+        integrations.learner_epa_register,
+        name="learner_epa_register",
+    ),
 ]

@@ -9,6 +9,7 @@ from waypoint.people.models import Perm
 from waypoint.people.selectors import learner_list_for
 from waypoint.programmes.models import ProgrammeStatus
 from waypoint.web.queries import status_counts_for
+from waypoint.web.views.integrations import epa_counts
 
 # What each permission lets an admin do on a learning plan, in plain words (R-SYNC-20…24).
 PERM_MEANING = {
@@ -21,6 +22,7 @@ PERM_MEANING = {
     Perm.EDIT_DELETE_FINISHED: "With ADM (Edit) or (Delete): also edit or delete finished components.",
     Perm.PLR_IMPORT: "Download learners' attainments from the Learning Records Service and record them.",
     Perm.PLR_VIEW: "Download, view and export learners' attainments from the LRS; not record them.",
+    Perm.AUTOMATION_APPROVE: "Approve or reject process-automation requests (change of employer, break in learning…).",
 }
 
 
@@ -39,5 +41,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "learner_total": learner_list_for(user).count(),
         "my_learners": learner_list_for(user, tutor_id=user.pk).count() if profile and profile.is_tutor else None,
         "status_rows": [(value, label, counts[value]) for value, label in ProgrammeStatus.choices],
+        "epa": epa_counts(user),
     }
     return render(request, "web/dashboard.html", context)
