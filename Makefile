@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/demo_build.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/epa.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache
