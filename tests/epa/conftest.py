@@ -8,6 +8,7 @@ database, so tests using it may keep the fast rolled-back `db` fixture.
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,11 +16,13 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.db import transaction
+from django.utils import timezone
 
 from tests import factories
 from waypoint.core.models import OutboxMessage
 from waypoint.core.outbox import Change, ChangeKind, Source, outbox_record
 from waypoint.epa import emulator
+from waypoint.epa.delivery import outbox_deliver
 from waypoint.epa.models import EpaConnection, EpaRegistration
 from waypoint.people.models import Learner
 from waypoint.programmes.models import Enrolment
@@ -97,19 +100,16 @@ def plain_update(learner_id: int, field: str = "learner.uln", **values: Any) -> 
     with transaction.atomic():
         if values:
             Learner.objects.filter(pk=learner_id).update(**values)
-        return outbox_record(
-            learners=Learner.objects.filter(pk=learner_id),
-            change=Change(ChangeKind.PERSONAL, Source.UI, fields=(field,)),
-        )
+        return record(learner_id, Change(ChangeKind.PERSONAL, Source.UI, fields=(field,)))
 
 
 def dates_change(registration: EpaRegistration, **values: Any) -> int:
     """Edit Programme Details (R-EPA-6): the enrolment's dates written and the change recorded, together."""
     with transaction.atomic():
         Enrolment.objects.filter(pk=registration.enrolment_id).update(**values)
-        return outbox_record(
-            learners=Learner.objects.filter(pk=registration.learner_id),
-            change=Change(
+        return record(
+            registration.learner_id,
+            Change(
                 ChangeKind.PROGRAMME_DATES,
                 Source.UI,
                 fields=tuple(f"programme.{name}" for name in values),
@@ -118,28 +118,30 @@ def dates_change(registration: EpaRegistration, **values: Any) -> int:
         )
 
 
-def break_in_learning(registration: EpaRegistration, **event: Any) -> int:
+def circumstance(registration: EpaRegistration, kind: ChangeKind, event: dict[str, Any]) -> int:
+    """A change of circumstance of the registration's episode, applied by an approved automation."""
     return record(
-        registration.learner_id,
-        Change(
-            ChangeKind.BREAK_IN_LEARNING,
-            Source.AUTOMATION,
-            enrolment_id=registration.enrolment_id,
-            event=event or {"effective_date": "2027-01-10"},
-        ),
+        registration.learner_id, Change(kind, Source.AUTOMATION, enrolment_id=registration.enrolment_id, event=event)
     )
+
+
+def break_in_learning(registration: EpaRegistration, **event: Any) -> int:
+    return circumstance(registration, ChangeKind.BREAK_IN_LEARNING, event or {"effective_date": "2027-01-10"})
 
 
 def return_to_learning(registration: EpaRegistration) -> int:
-    return record(
-        registration.learner_id,
-        Change(
-            ChangeKind.RETURN_TO_LEARNING,
-            Source.AUTOMATION,
-            enrolment_id=registration.enrolment_id,
-            event={"effective_date": "2027-03-01"},
-        ),
-    )
+    return circumstance(registration, ChangeKind.RETURN_TO_LEARNING, {"effective_date": "2027-03-01"})
+
+
+def drain(deadline: float = 10.0) -> None:
+    """Deliver until nothing waits (back-off included), as the worker's repeated runs do."""
+    stop = time.monotonic() + deadline
+    while time.monotonic() < stop:
+        report = outbox_deliver()
+        if report.next_due is None:
+            return
+        time.sleep(max(0.0, min(0.05, (report.next_due - timezone.now()).total_seconds())))
+    raise AssertionError("the outbox did not drain in time")
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from waypoint.epa.models import AttemptOutcome, DeliveryAttempt, EpaConnection, 
 from waypoint.epa.tasks import outbox_deliver_task
 from waypoint.people.models import Perm
 
-from .conftest import break_in_learning, dates_change, lane, plain_update, return_to_learning
+from .conftest import break_in_learning, dates_change, drain, lane, plain_update, return_to_learning
 
 pytestmark = [pytest.mark.urls("waypoint.epa.emulator"), pytest.mark.django_db]
 
@@ -48,15 +48,13 @@ def applied(registration: EpaRegistration) -> list[dict[str, Any]]:
     return list(emulator.state()["registrations"].get(str(registration.pk), {}).get("events", []))
 
 
-def drain(deadline: float = 10.0) -> None:
-    """Deliver until nothing waits (back-off included), as the worker's repeated runs do."""
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        report = outbox_deliver()
-        if report.next_due is None:
-            return
-        time.sleep(max(0.0, min(0.05, (report.next_due - timezone.now()).total_seconds())))
-    raise AssertionError("the outbox did not drain")
+def locked_dates_change(registration: EpaRegistration) -> None:
+    """Deliver what is queued; the platform then confirms gateway, and Waypoint changes the planned end date (which
+    the platform will refuse) and queues a break in learning behind it."""
+    outbox_deliver()
+    emulator.confirm_gateway(registration.pk)
+    dates_change(registration, planned_end_date=dt.date(2028, 9, 1))
+    break_in_learning(registration)
 
 
 def supervisor() -> Any:
@@ -278,10 +276,7 @@ def test_a_rejection_is_parked_as_failed_at_once_and_holds_back_only_its_own_lan
     """R-EPA-12: a business rejection is not retried; it stays visible as failed, in plain words, and the other
     registrations go on."""
     locked, other = make_registration(), make_registration()
-    outbox_deliver()
-    emulator.confirm_gateway(locked.pk)
-    dates_change(locked, planned_end_date=dt.date(2028, 9, 1))
-    break_in_learning(locked)
+    locked_dates_change(locked)
     break_in_learning(other)
     plain_update(other.learner_id)
 
@@ -304,10 +299,7 @@ def test_a_supervisor_retry_rebuilds_a_rejected_message_with_a_new_key_and_the_l
 ) -> None:
     """R-EPA-12: visible to admins with a retry action. The admin has put right what the platform refused."""
     registration = make_registration()
-    outbox_deliver()
-    emulator.confirm_gateway(registration.pk)
-    dates_change(registration, planned_end_date=dt.date(2028, 9, 1))
-    break_in_learning(registration)
+    locked_dates_change(registration)
     outbox_deliver()
     _, rejected, _ = lane(registration)
     old_key = rejected.idempotency_key

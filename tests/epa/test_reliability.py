@@ -29,23 +29,13 @@ from waypoint.epa.models import EpaRegistration
 from waypoint.people.models import Learner
 from waypoint.programmes.models import Enrolment
 
-from .conftest import TOKEN, break_in_learning, dates_change, plain_update, return_to_learning
+from .conftest import TOKEN, break_in_learning, dates_change, drain, plain_update, return_to_learning
 
 pytestmark = pytest.mark.urls("waypoint.epa.emulator")
 
 ROOT = Path(__file__).resolve().parents[2]
 MakeRegistration = Callable[..., EpaRegistration]
 ETHNICITIES = [code for code, _ in Ethnicity.choices]
-
-
-def drain(deadline: float) -> None:
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        report = outbox_deliver()
-        if report.next_due is None:
-            return
-        time.sleep(max(0.0, min(0.05, (report.next_due - timezone.now()).total_seconds())))
-    raise AssertionError("the outbox did not drain in time")
 
 
 def assert_each_lane_applied_once_in_order(registrations: list[EpaRegistration]) -> dict[str, Any]:

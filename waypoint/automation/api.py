@@ -6,6 +6,9 @@
   applied by hand (Advanced Delivery Management (Edit)); the EPA platform is not told (R-EPA-7).
 """
 
+from typing import TypedDict
+
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja import Query, Router
 
@@ -28,6 +31,7 @@ from waypoint.automation.schemas import (
 from waypoint.automation.selectors import tracker_get_for, tracker_list_for
 from waypoint.core.errors import NotFound
 from waypoint.core.outbox import Source
+from waypoint.people.models import Learner
 from waypoint.people.selectors import learner_get_for
 from waypoint.plans.services import enrolment_break, enrolment_change_programme, enrolment_return, enrolment_withdraw
 from waypoint.programmes.models import Enrolment
@@ -36,13 +40,25 @@ from waypoint.programmes.selectors import enrolments_of, programme_get
 router = Router(tags=["automation"])
 
 
-def _enrolment(request: HttpRequest, learner_id: int, enrolment_id: int) -> Enrolment:
-    """An enrolment of a learner the caller may see (R-CORE-8); any other is answered 404."""
-    learner = learner_get_for(acting_user(request), learner_id)
+def _enrolment_of(learner: Learner, enrolment_id: int) -> Enrolment:
     enrolment = enrolments_of(learner.pk).filter(pk=enrolment_id).first()
     if enrolment is None:
         raise NotFound("No such enrolment for this learner.")
     return enrolment
+
+
+class _ByHand(TypedDict):
+    enrolment: Enrolment
+    by: AbstractBaseUser
+    source: Source
+
+
+def _by_hand(request: HttpRequest, learner_id: int, enrolment_id: int) -> _ByHand:
+    """What every change of circumstance made over the API is given besides its values: the enrolment, of a learner
+    the caller may see (R-CORE-8; any other is answered 404), the caller, and the API as the source."""
+    user = acting_user(request)
+    enrolment = _enrolment_of(learner_get_for(user, learner_id), enrolment_id)
+    return {"enrolment": enrolment, "by": user, "source": Source.API}
 
 
 def _tracker_out(request: HttpRequest, tracker_id: int) -> Tracker:
@@ -70,11 +86,7 @@ def trackers_request(request: HttpRequest, payload: TrackerIn) -> tuple[int, Tra
     puts the enrolment in Pending Change of Programme until it is decided."""
     user = acting_user(request)
     learner = learner_get_for(user, payload.learner_id)
-    enrolment = None
-    if payload.enrolment_id is not None:
-        enrolment = enrolments_of(learner.pk).filter(pk=payload.enrolment_id).first()
-        if enrolment is None:
-            raise NotFound("No such enrolment for this learner.")
+    enrolment = _enrolment_of(learner, payload.enrolment_id) if payload.enrolment_id is not None else None
     tracker = services.tracker_request(
         learner=learner, enrolment=enrolment, kind=payload.kind.value, details=payload.details, by=user
     )
@@ -115,12 +127,10 @@ _ENROLMENT = "/learners/{learner_id}/enrolments/{enrolment_id}"
 def enrolments_break(request: HttpRequest, learner_id: PathId, enrolment_id: PathId, payload: BreakIn) -> Enrolment:
     """Put an Active learner on a break in learning. Not sent to the EPA platform (R-EPA-7)."""
     return enrolment_break(
-        enrolment=_enrolment(request, learner_id, enrolment_id),
-        by=acting_user(request),
+        **_by_hand(request, learner_id, enrolment_id),
         effective_date=payload.effective_date,
         reason=payload.reason,
         expected_return=payload.expected_return,
-        source=Source.API,
     )
 
 
@@ -128,11 +138,9 @@ def enrolments_break(request: HttpRequest, learner_id: PathId, enrolment_id: Pat
 def enrolments_return(request: HttpRequest, learner_id: PathId, enrolment_id: PathId, payload: ReturnIn) -> Enrolment:
     """Bring a learner back from a break with new start and planned end dates. Not sent to the EPA platform."""
     return enrolment_return(
-        enrolment=_enrolment(request, learner_id, enrolment_id),
-        by=acting_user(request),
+        **_by_hand(request, learner_id, enrolment_id),
         return_date=payload.return_date,
         planned_end_date=payload.planned_end_date,
-        source=Source.API,
     )
 
 
@@ -142,11 +150,9 @@ def enrolments_withdraw(
 ) -> Enrolment:
     """Withdraw an Active learner, or one on a break. Not sent to the EPA platform (R-EPA-7)."""
     return enrolment_withdraw(
-        enrolment=_enrolment(request, learner_id, enrolment_id),
-        by=acting_user(request),
+        **_by_hand(request, learner_id, enrolment_id),
         effective_date=payload.effective_date,
         withdraw_reason=payload.withdraw_reason.value,
-        source=Source.API,
     )
 
 
@@ -158,10 +164,8 @@ def enrolments_change_programme(
     answers the new enrolment. The EPA platform is not told; a manual registration is made for the new programme,
     which may then be registered where it is connected (R-EPA-7, R-EPA-9)."""
     return 201, enrolment_change_programme(
-        enrolment=_enrolment(request, learner_id, enrolment_id),
+        **_by_hand(request, learner_id, enrolment_id),
         new_programme=programme_get(payload.programme_id),
-        by=acting_user(request),
         start_date=payload.start_date,
         planned_end_date=payload.planned_end_date,
-        source=Source.API,
     )

@@ -9,7 +9,7 @@ could be applied; they are checked again when approved, against the learner as t
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -46,6 +46,21 @@ CHANGE_KINDS: dict[TrackerKind, ChangeKind] = {
     TrackerKind.RETURN_TO_LEARNING: ChangeKind.RETURN_TO_LEARNING,
     TrackerKind.WITHDRAWAL: ChangeKind.WITHDRAWAL,
     TrackerKind.CHANGE_OF_PROGRAMME: ChangeKind.CHANGE_OF_PROGRAMME,
+}
+
+# The rules a change of circumstance is checked against when requested, and the service that applies it when
+# approved; both take the same values, `_circumstance_values`.
+_PROBLEMS: dict[TrackerKind, Callable[..., dict[str, list[str]]]] = {
+    TrackerKind.BREAK_IN_LEARNING: break_problems,
+    TrackerKind.RETURN_TO_LEARNING: return_problems,
+    TrackerKind.WITHDRAWAL: withdraw_problems,
+    TrackerKind.CHANGE_OF_PROGRAMME: change_programme_problems,
+}
+_SERVICES: dict[TrackerKind, Callable[..., Enrolment]] = {
+    TrackerKind.BREAK_IN_LEARNING: enrolment_break,
+    TrackerKind.RETURN_TO_LEARNING: enrolment_return,
+    TrackerKind.WITHDRAWAL: enrolment_withdraw,
+    TrackerKind.CHANGE_OF_PROGRAMME: enrolment_change_programme,
 }
 
 APPROVE_NEEDED = "Deciding a process-automation tracker needs the Process Automation (Approve) permission."
@@ -189,33 +204,12 @@ def _check_request(kind: TrackerKind, learner: Learner, enrolment: Enrolment | N
             f"{enrolment.programme} is a sub-programme: request the change on its programme, and the "
             "sub-programme follows."
         )
-    errors: dict[str, list[str]]
-    if kind == TrackerKind.BREAK_IN_LEARNING:
-        errors = break_problems(
-            enrolment,
-            effective_date=_date(details, "effective_date"),
-            reason=details["reason"],
-            expected_return=detail_date(details, "expected_return"),
-        )
-    elif kind == TrackerKind.RETURN_TO_LEARNING:
-        errors = return_problems(
-            enrolment,
-            return_date=_date(details, "return_date"),
-            planned_end_date=_date(details, "planned_end_date"),
-        )
-    elif kind == TrackerKind.WITHDRAWAL:
-        errors = withdraw_problems(
-            enrolment, effective_date=_date(details, "effective_date"), withdraw_reason=details["withdraw_reason"]
-        )
-    else:
-        errors = change_programme_problems(
-            enrolment,
-            new_programme=_programme(details),
-            start_date=_date(details, "start_date"),
-            planned_end_date=_date(details, "planned_end_date"),
-        )
-        if Enrolment.objects.filter(learner_id=learner.pk, programme_id=details["programme"]).exists():
-            errors.setdefault("programme", []).append("The learner is already enrolled on this programme.")
+    errors = _PROBLEMS[kind](enrolment, **_circumstance_values(kind, details))
+    if (
+        kind == TrackerKind.CHANGE_OF_PROGRAMME
+        and Enrolment.objects.filter(learner_id=learner.pk, programme_id=details["programme"]).exists()
+    ):
+        errors.setdefault("programme", []).append("The learner is already enrolled on this programme.")
     if errors:
         refuse("tracker", {f"details.{field}": messages for field, messages in errors.items()})
 
@@ -309,41 +303,27 @@ def _apply(tracker: Tracker, by: AbstractBaseUser) -> Enrolment | None:
         return None
     enrolment = tracker.enrolment
     assert enrolment is not None  # a database constraint: every change of circumstance names its enrolment
+    applied = _SERVICES[kind](enrolment=enrolment, by=by, source=source, **_circumstance_values(kind, details))
+    return applied if kind == TrackerKind.CHANGE_OF_PROGRAMME else None
+
+
+def _circumstance_values(kind: TrackerKind, details: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a change of circumstance's details give its rules and its service, by argument name."""
     if kind == TrackerKind.BREAK_IN_LEARNING:
-        enrolment_break(
-            enrolment=enrolment,
-            by=by,
-            effective_date=_date(details, "effective_date"),
-            reason=details["reason"],
-            expected_return=detail_date(details, "expected_return"),
-            source=source,
-        )
-    elif kind == TrackerKind.RETURN_TO_LEARNING:
-        enrolment_return(
-            enrolment=enrolment,
-            by=by,
-            return_date=_date(details, "return_date"),
-            planned_end_date=_date(details, "planned_end_date"),
-            source=source,
-        )
-    elif kind == TrackerKind.WITHDRAWAL:
-        enrolment_withdraw(
-            enrolment=enrolment,
-            by=by,
-            effective_date=_date(details, "effective_date"),
-            withdraw_reason=details["withdraw_reason"],
-            source=source,
-        )
-    else:
-        return enrolment_change_programme(
-            enrolment=enrolment,
-            new_programme=_programme(details),
-            by=by,
-            start_date=_date(details, "start_date"),
-            planned_end_date=_date(details, "planned_end_date"),
-            source=source,
-        )
-    return None
+        return {
+            "effective_date": _date(details, "effective_date"),
+            "reason": details["reason"],
+            "expected_return": detail_date(details, "expected_return"),
+        }
+    if kind == TrackerKind.RETURN_TO_LEARNING:
+        return {"return_date": _date(details, "return_date"), "planned_end_date": _date(details, "planned_end_date")}
+    if kind == TrackerKind.WITHDRAWAL:
+        return {"effective_date": _date(details, "effective_date"), "withdraw_reason": details["withdraw_reason"]}
+    return {
+        "new_programme": _programme(details),
+        "start_date": _date(details, "start_date"),
+        "planned_end_date": _date(details, "planned_end_date"),
+    }
 
 
 def _date(details: Mapping[str, Any], name: str) -> dt.date:

@@ -9,7 +9,7 @@ registration; a change of programme applies the switching rules (R-EPA-8…11).
 import json
 from typing import Any
 
-from django.db import connection
+from django.db import NotSupportedError, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -63,7 +63,7 @@ def messages_insert(
     sql, params = registrations.values("pk").query.sql_with_params()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     postgres = connection.vendor == "postgresql"
-    uuid = "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"
+    uuid = random_uuid_sql(connection.vendor)
     as_json = "CAST(%s AS jsonb)" if postgres else "%s"
     outbox, registration = OutboxMessage._meta.db_table, EpaRegistration._meta.db_table
     with connection.cursor() as cursor:
@@ -92,6 +92,15 @@ def messages_insert(
         return cursor.rowcount
 
 
+def random_uuid_sql(vendor: str) -> str:
+    """SQL that makes a fresh random UUID per row in the database."""
+    if vendor == "postgresql":
+        return "gen_random_uuid()"
+    if vendor == "sqlite":
+        return "lower(hex(randomblob(16)))"
+    raise NotSupportedError(f"No random UUIDs on {vendor}")
+
+
 def connection_for(programme: Programme) -> EpaConnection | None:
     """The active platform connection for the programme's EPAO, if any (R-EPA-1)."""
     if not programme.epao_id:
@@ -107,13 +116,7 @@ def _register(change: Change) -> int:
     if enrolment.programme.parent_id is not None or enrolment.epa_registrations.exists():
         return 0  # a sub-programme is part of its programme's episode
     target = connection_for(enrolment.programme)
-    registration = EpaRegistration.objects.create(
-        learner_id=enrolment.learner_id,
-        enrolment=enrolment,
-        connection=target,
-        epao_id=enrolment.programme.epao_id,
-        state=RegistrationState.REGISTERED if target else RegistrationState.MANUAL,
-    )
+    registration = _registration_create(enrolment, target, registered=target is not None)
     if target is None:
         return 0
     return messages_insert(_one(registration), change, kind=EVENT_TYPES[ChangeKind.ENROLLED], event={})
@@ -159,20 +162,10 @@ def _change_programme(change: Change) -> int:
         "withdraw_reason": WITHDRAW_REASON_CHANGE_OF_PROGRAMME,
     }
 
-    def new_registration(*, registered: bool, can_register: bool = False) -> EpaRegistration:
-        return EpaRegistration.objects.create(
-            learner_id=new_enrolment.learner_id,
-            enrolment=new_enrolment,
-            connection=new_connection if (registered or can_register) else None,
-            epao_id=new_enrolment.programme.epao_id,
-            state=RegistrationState.REGISTERED if registered else RegistrationState.MANUAL,
-            can_register=can_register,
-        )
-
     if change.source != Source.AUTOMATION:
         if old is not None and old.state == RegistrationState.REGISTERED:
             _one(old).update(state=RegistrationState.MANUAL, updated_at=now)
-        new_registration(registered=False, can_register=new_connection is not None)
+        _registration_create(new_enrolment, new_connection, registered=False, can_register=new_connection is not None)
         return 0
     if switch.action == SwitchAction.RESTART_PROGRAMME and old is not None:
         _one(old).update(enrolment=new_enrolment, updated_at=now)
@@ -180,12 +173,27 @@ def _change_programme(change: Change) -> int:
     if switch.action == SwitchAction.MOVE_CONNECTION and old is not None:
         _one(old).update(state=RegistrationState.CANCELLED, updated_at=now)
         written = messages_insert(_one(old), change, kind=EVENT_TYPES[ChangeKind.WITHDRAWAL], event=event)
-        created = new_registration(registered=True)
+        created = _registration_create(new_enrolment, new_connection, registered=True)
         return written + messages_insert(_one(created), change, kind=EVENT_TYPES[ChangeKind.ENROLLED], event={})
     if switch.action == SwitchAction.SWITCH_TO_MANUAL and old is not None:
         _one(old).update(state=RegistrationState.MANUAL, updated_at=now)
-    new_registration(registered=False, can_register=switch.action == SwitchAction.OFFER_REGISTRATION)
+    offered = switch.action == SwitchAction.OFFER_REGISTRATION
+    _registration_create(new_enrolment, new_connection, registered=False, can_register=offered)
     return 0
+
+
+def _registration_create(
+    enrolment: Enrolment, target: EpaConnection | None, *, registered: bool, can_register: bool = False
+) -> EpaRegistration:
+    """The episode's registration: on `target` when registered there or offered to be, manual unless registered."""
+    return EpaRegistration.objects.create(
+        learner_id=enrolment.learner_id,
+        enrolment=enrolment,
+        connection=target if (registered or can_register) else None,
+        epao_id=enrolment.programme.epao_id,
+        state=RegistrationState.REGISTERED if registered else RegistrationState.MANUAL,
+        can_register=can_register,
+    )
 
 
 def _one(registration: EpaRegistration) -> QuerySet[EpaRegistration]:

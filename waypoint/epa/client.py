@@ -115,34 +115,8 @@ class EpaClient:
                     "Accept": "application/json",
                 },
             )
-        except httpx.TimeoutException:
-            return SendResult(
-                SendOutcome.TRANSIENT,
-                message=f"The platform did not answer within {self.timeout:g} s.",
-                code="timeout",
-                duration_ms=_since(started),
-            )
-        except httpx.InvalidURL as exc:
-            return SendResult(
-                SendOutcome.REJECTED,
-                message=f"The connection's address {endpoint.base_url!r} is not a valid URL ({exc}).",
-                code="invalid_url",
-                duration_ms=_since(started),
-            )
-        except httpx.UnsupportedProtocol:
-            return SendResult(
-                SendOutcome.REJECTED,
-                message=f"The connection's address {endpoint.base_url!r} must start with https:// or http://.",
-                code="invalid_url",
-                duration_ms=_since(started),
-            )
-        except httpx.HTTPError as exc:
-            return SendResult(
-                SendOutcome.TRANSIENT,
-                message=f"Could not reach the platform: {_short(str(exc) or type(exc).__name__)}.",
-                code="unreachable",
-                duration_ms=_since(started),
-            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return unanswered(exc, endpoint.base_url, timeout=self.timeout, duration_ms=_since(started))
         return classify(
             response.status_code,
             response.content,
@@ -177,37 +151,45 @@ def classify(
             SendOutcome.TRANSIENT,
             http_status=status,
             retry_after=wait,
-            message=f"{default} {said}".strip() if said else default,
+            message=_then(default, said),
             code=code or ("rate_limited" if status == 429 else "unavailable"),
             duration_ms=duration_ms,
         )
     if status in (401, 403):
-        message = (
+        message = _then(
             f"The platform refused the connection's API token (HTTP {status}): check the token in the setting "
-            "the connection names."
+            "the connection names.",
+            said,
         )
-        return SendResult(
-            SendOutcome.REJECTED,
-            http_status=status,
-            message=f"{message} {said}".strip() if said else message,
-            code=code or "unauthorised",
-            duration_ms=duration_ms,
-        )
-    if 400 <= status < 500:
-        return SendResult(
-            SendOutcome.REJECTED,
-            http_status=status,
-            message=said or f"The platform rejected the update (HTTP {status}).",
-            code=code or "rejected",
-            duration_ms=duration_ms,
-        )
+        fallback = "unauthorised"
+    elif 400 <= status < 500:
+        message, fallback = said or f"The platform rejected the update (HTTP {status}).", "rejected"
+    else:
+        message = f"The platform gave an answer Waypoint does not understand (HTTP {status})."
+        fallback = "unexpected_answer"
     return SendResult(
-        SendOutcome.REJECTED,
-        http_status=status,
-        message=f"The platform gave an answer Waypoint does not understand (HTTP {status}).",
-        code=code or "unexpected_answer",
-        duration_ms=duration_ms,
+        SendOutcome.REJECTED, http_status=status, message=message, code=code or fallback, duration_ms=duration_ms
     )
+
+
+def unanswered(
+    exc: httpx.HTTPError | httpx.InvalidURL, base_url: str, *, timeout: float, duration_ms: int
+) -> SendResult:
+    """What a call that got no answer means (pure): a timeout or an unreachable platform is worth trying again; an
+    address that is not a usable URL is not."""
+    if isinstance(exc, httpx.TimeoutException):
+        outcome, code = SendOutcome.TRANSIENT, "timeout"
+        message = f"The platform did not answer within {timeout:g} s."
+    elif isinstance(exc, httpx.InvalidURL):
+        outcome, code = SendOutcome.REJECTED, "invalid_url"
+        message = f"The connection's address {base_url!r} is not a valid URL ({exc})."
+    elif isinstance(exc, httpx.UnsupportedProtocol):
+        outcome, code = SendOutcome.REJECTED, "invalid_url"
+        message = f"The connection's address {base_url!r} must start with https:// or http://."
+    else:
+        outcome, code = SendOutcome.TRANSIENT, "unreachable"
+        message = f"Could not reach the platform: {_short(str(exc) or type(exc).__name__)}."
+    return SendResult(outcome, message=message, code=code, duration_ms=duration_ms)
 
 
 def parse_retry_after(value: str, *, now: dt.datetime | None = None) -> float | None:
@@ -239,6 +221,11 @@ def _json(body: bytes) -> dict[str, Any]:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+
+
+def _then(message: str, said: str) -> str:
+    """Our message, followed by the platform's own words when it gave any."""
+    return f"{message} {said}" if said else message
 
 
 def _since(started: float) -> int:

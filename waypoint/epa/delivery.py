@@ -32,14 +32,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import NotSupportedError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Func, Min, Model, OuterRef, QuerySet, Subquery, UUIDField
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from waypoint.core.errors import Conflict
 from waypoint.core.models import OutboxMessage, OutboxStatus
-from waypoint.epa.capture import TOPIC, wake
+from waypoint.epa.capture import TOPIC, random_uuid_sql, wake
 from waypoint.epa.client import Endpoint, EpaClient, SendOutcome, SendResult, connection_token
 from waypoint.epa.models import AttemptOutcome, DeliveryAttempt, EpaRegistration
 from waypoint.epa.payloads import MessageFacts, SendState, merged_fields, snapshot
@@ -147,7 +147,7 @@ def outbox_deliver(
     size = max(1, limit or settings.WAYPOINT_EPA_BATCH_SIZE)
     policy = RetryPolicy.from_settings()
     rng = rng or random.Random()
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # by the report's field names
     batch = _claim(size)
     if batch:  # an idle look makes no HTTP client (its TLS set-up costs more than the look itself)
         epa = client or EpaClient()
@@ -164,16 +164,7 @@ def outbox_deliver(
             pool.shutdown(wait=True)
             if client is None:
                 epa.close()
-    return DeliveryReport(
-        batches=counts["batches"],
-        claimed=counts["claimed"],
-        delivered=counts["delivered"],
-        coalesced=counts["coalesced"],
-        retrying=counts["retrying"],
-        failed=counts["failed"],
-        released=counts["released"],
-        next_due=outbox_next_due(),
-    )
+    return DeliveryReport(**counts, next_due=outbox_next_due())
 
 
 def outbox_next_due() -> dt.datetime | None:
@@ -476,11 +467,7 @@ class _NewUuid(Func):
         super().__init__()
 
     def as_sql(self, compiler: SQLCompiler, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        if connection.vendor == "postgresql":
-            return "gen_random_uuid()", []
-        if connection.vendor == "sqlite":
-            return "lower(hex(randomblob(16)))", []
-        raise NotSupportedError(f"No random UUIDs on {connection.vendor}")
+        return random_uuid_sql(connection.vendor), []
 
 
 def outbox_retry(*, by: AbstractBaseUser, messages: QuerySet[OutboxMessage]) -> int:

@@ -37,6 +37,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -133,8 +134,8 @@ def set_faults(*, seed: int | None = None, **values: float) -> Faults:
             raise ValueError(f"{name} is a share of calls, between 0 and 1.")
     with _lock:
         merged = {**_state.overrides, **values}
-        rates = sum(merged.get(name, getattr(_from_settings(), name)) for name in FAULT_FIELDS if name.endswith("rate"))
-        if rates > 1:
+        wanted = _faults_with(merged)
+        if wanted.error_rate + wanted.rate_limit_rate + wanted.timeout_rate > 1:
             raise ValueError("The fault rates add up to more than 1.")
         _state.overrides = merged
         if seed is not None:
@@ -325,26 +326,18 @@ def _registration(registration_id: int) -> Registration:
 
 
 def _faults_locked() -> Faults:
-    base = _from_settings()
-    values = {name: _state.overrides.get(name, getattr(base, name)) for name in FAULT_FIELDS}
-    return Faults(
-        error_rate=float(values["error_rate"]),
-        rate_limit_rate=float(values["rate_limit_rate"]),
-        timeout_rate=float(values["timeout_rate"]),
-        latency_ms=int(values["latency_ms"]),
-        retry_after=float(values["retry_after"]),
-        hang_seconds=float(values["hang_seconds"]),
-    )
+    return _faults_with(_state.overrides)
 
 
-def _from_settings() -> Faults:
+def _faults_with(overrides: Mapping[str, float]) -> Faults:
+    """The settings, with `overrides` on top."""
     return Faults(
-        error_rate=settings.WAYPOINT_EPA_EMULATOR_ERROR_RATE,
-        rate_limit_rate=settings.WAYPOINT_EPA_EMULATOR_RATE_LIMIT_RATE,
-        timeout_rate=settings.WAYPOINT_EPA_EMULATOR_TIMEOUT_RATE,
-        latency_ms=settings.WAYPOINT_EPA_EMULATOR_LATENCY_MS,
-        retry_after=settings.WAYPOINT_EPA_EMULATOR_RETRY_AFTER,
-        hang_seconds=settings.WAYPOINT_EPA_EMULATOR_HANG_SECONDS,
+        error_rate=float(overrides.get("error_rate", settings.WAYPOINT_EPA_EMULATOR_ERROR_RATE)),
+        rate_limit_rate=float(overrides.get("rate_limit_rate", settings.WAYPOINT_EPA_EMULATOR_RATE_LIMIT_RATE)),
+        timeout_rate=float(overrides.get("timeout_rate", settings.WAYPOINT_EPA_EMULATOR_TIMEOUT_RATE)),
+        latency_ms=int(overrides.get("latency_ms", settings.WAYPOINT_EPA_EMULATOR_LATENCY_MS)),
+        retry_after=float(overrides.get("retry_after", settings.WAYPOINT_EPA_EMULATOR_RETRY_AFTER)),
+        hang_seconds=float(overrides.get("hang_seconds", settings.WAYPOINT_EPA_EMULATOR_HANG_SECONDS)),
     )
 
 

@@ -1,9 +1,9 @@
 """Reads of the EPA connector: what a batch of messages sends (one query, whatever the batch's size) and the outbox
 as staff users may see it."""
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
@@ -41,6 +41,18 @@ class Gathered:
     connection: ConnectionFacts | None
 
 
+# The states whose every field is the column of the same name under one relation.
+_Copied = TypeVar("_Copied", LearnerState, EmployerState)
+
+
+def _columns(state: type[_Copied], prefix: str) -> list[str]:
+    return [prefix + field.name for field in fields(state)]
+
+
+def _state(state: type[_Copied], row: Mapping[str, Any], prefix: str) -> _Copied:
+    return state(**{field.name: row[prefix + field.name] for field in fields(state)})
+
+
 _GATHERED = (
     "id",
     "version",
@@ -53,13 +65,7 @@ _GATHERED = (
     "connection__base_url",
     "connection__credential_setting",
     "connection__active",
-    "learner__uln",
-    "learner__first_name",
-    "learner__surname",
-    "learner__date_of_birth",
-    "learner__sex",
-    "learner__ethnicity",
-    "learner__email",
+    *_columns(LearnerState, "learner__"),
     "enrolment__start_date",
     "enrolment__planned_end_date",
     "enrolment__status",
@@ -67,12 +73,7 @@ _GATHERED = (
     "enrolment__programme__name",
     "enrolment__programme__standard_code",
     "learner__employer_id",
-    "learner__employer__name",
-    "learner__employer__edrs_number",
-    "learner__employer__address_line_1",
-    "learner__employer__address_line_2",
-    "learner__employer__town",
-    "learner__employer__postcode",
+    *_columns(EmployerState, "learner__employer__"),
     "learner__manager_id",
     "learner__manager__first_name",
     "learner__manager__surname",
@@ -104,15 +105,7 @@ def _gathered(row: dict[str, Any]) -> Gathered:
         platform=row["connection__platform"] or "",
         epao_id=row["epao_id"] or row["connection__epao_id"] or "",
         external_ref=row["external_ref"],
-        learner=LearnerState(
-            uln=row["learner__uln"],
-            first_name=row["learner__first_name"],
-            surname=row["learner__surname"],
-            date_of_birth=row["learner__date_of_birth"],
-            sex=row["learner__sex"],
-            ethnicity=row["learner__ethnicity"],
-            email=row["learner__email"],
-        ),
+        learner=_state(LearnerState, row, "learner__"),
         programme=ProgrammeState(
             code=row["enrolment__programme__code"],
             name=row["enrolment__programme__name"],
@@ -121,16 +114,7 @@ def _gathered(row: dict[str, Any]) -> Gathered:
             planned_end_date=row["enrolment__planned_end_date"],
             status=row["enrolment__status"],
         ),
-        employer=EmployerState(
-            name=row["learner__employer__name"],
-            edrs_number=row["learner__employer__edrs_number"],
-            address_line_1=row["learner__employer__address_line_1"],
-            address_line_2=row["learner__employer__address_line_2"],
-            town=row["learner__employer__town"],
-            postcode=row["learner__employer__postcode"],
-        )
-        if row["learner__employer_id"] is not None
-        else None,
+        employer=_state(EmployerState, row, "learner__employer__") if row["learner__employer_id"] is not None else None,
         manager=ManagerState(
             name=f"{row['learner__manager__first_name']} {row['learner__manager__surname']}",
             email=row["learner__manager__email"],

@@ -392,7 +392,7 @@ TRACKER_FORMS: dict[str, type[TrackerDetailsForm]] = {
 }
 
 
-class TrackerRejectForm(forms.Form):
+class TrackerRejectForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Reason for rejecting",

@@ -13,11 +13,12 @@ approved process automation applied it (`Source.AUTOMATION`); applied by hand, t
 is sent (R-EPA-7).
 
 The rules are pure functions (`circumstance_refusal`, `*_problems`) so that process automation checks a request
-against the same rules before anyone approves it.
+against the same rules before anyone approves it, and the pages say why a change may not be made before it is tried.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -85,6 +86,16 @@ def circumstance_refusal(kind: ChangeKind, status: str, *, approving: bool = Fal
         return None
     needed = " or ".join(ProgrammeStatus(s).label for s in sorted(allowed))
     return f"{_WHAT[kind]} needs the learner to be {needed} on the programme; they are {ProgrammeStatus(status).label}."
+
+
+def enrolment_circumstance_refusal(enrolment: Enrolment, kind: ChangeKind, *, approving: bool = False) -> str | None:
+    """`circumstance_refusal` for `enrolment`, which must be on a programme: a sub-programme follows its programme."""
+    if enrolment.programme.parent_id is not None:
+        return (
+            f"{enrolment.programme} is a sub-programme: change the circumstances on its programme, and the "
+            "sub-programme follows."
+        )
+    return circumstance_refusal(kind, enrolment.status, approving=approving)
 
 
 def break_problems(
@@ -166,12 +177,9 @@ def enrolment_break(
 ) -> Enrolment:
     """Put an Active learner on a break in learning from `effective_date`, their last day of learning."""
     kind = ChangeKind.BREAK_IN_LEARNING
-    _check(by)
+    problems = partial(break_problems, effective_date=effective_date, reason=reason, expected_return=expected_return)
     with transaction.atomic():
-        current = _locked(enrolment, kind, source)
-        _refuse_problems(
-            kind, break_problems(current, effective_date=effective_date, reason=reason, expected_return=expected_return)
-        )
+        current = _locked(enrolment, kind, by=by, source=source, problems=problems)
         episode_of(current).update(status=_BREAK, actual_end_date=effective_date, updated_at=timezone.now())
         event = {
             "effective_date": effective_date.isoformat(),
@@ -192,10 +200,9 @@ def enrolment_return(
 ) -> Enrolment:
     """Bring a learner back from a break: Active again, starting on `return_date` with a new planned end date."""
     kind = ChangeKind.RETURN_TO_LEARNING
-    _check(by)
+    problems = partial(return_problems, return_date=return_date, planned_end_date=planned_end_date)
     with transaction.atomic():
-        current = _locked(enrolment, kind, source)
-        _refuse_problems(kind, return_problems(current, return_date=return_date, planned_end_date=planned_end_date))
+        current = _locked(enrolment, kind, by=by, source=source, problems=problems)
         episode_of(current).update(
             status=_ACTIVE,
             original_start_date=Coalesce(F("original_start_date"), F("start_date")),
@@ -225,12 +232,9 @@ def enrolment_withdraw(
 ) -> Enrolment:
     """Withdraw an Active learner, or one on a break, with an ILR WithdrawReason."""
     kind = ChangeKind.WITHDRAWAL
-    _check(by)
+    problems = partial(withdraw_problems, effective_date=effective_date, withdraw_reason=withdraw_reason)
     with transaction.atomic():
-        current = _locked(enrolment, kind, source)
-        _refuse_problems(
-            kind, withdraw_problems(current, effective_date=effective_date, withdraw_reason=withdraw_reason)
-        )
+        current = _locked(enrolment, kind, by=by, source=source, problems=problems)
         last_day = current.actual_end_date or effective_date
         episode_of(current).update(
             status=ProgrammeStatus.WITHDRAWN,
@@ -262,15 +266,11 @@ def enrolment_change_programme(
     The EPA registration follows the switching rules R-EPA-8…11 when the change comes from process automation.
     """
     kind = ChangeKind.CHANGE_OF_PROGRAMME
-    _check(by)
+    problems = partial(
+        change_programme_problems, new_programme=new_programme, start_date=start_date, planned_end_date=planned_end_date
+    )
     with transaction.atomic():
-        current = _locked(enrolment, kind, source)
-        _refuse_problems(
-            kind,
-            change_programme_problems(
-                current, new_programme=new_programme, start_date=start_date, planned_end_date=planned_end_date
-            ),
-        )
+        current = _locked(enrolment, kind, by=by, source=source, problems=problems)
         last_day = _last_day_on_change(current, start_date)
         episode_of(current).update(
             status=ProgrammeStatus.WITHDRAWN,
@@ -299,29 +299,25 @@ def enrolment_change_programme(
 # Helpers
 
 
-def _check(by: AbstractBaseUser) -> None:
+def _locked(
+    enrolment: Enrolment,
+    kind: ChangeKind,
+    *,
+    by: AbstractBaseUser,
+    source: Source,
+    problems: Callable[[Enrolment], Mapping[str, list[str]]],
+) -> Enrolment:
+    """The enrolment as it is now, locked until the change commits, if `by` may make the change `kind` on it and
+    the change's values have no `problems` with it."""
     refusal = enrolment_change_refusal(staff_perms(by), PlanAction.EDIT)
     if refusal is not None:
         raise PermissionRefused(refusal.message)
-
-
-def _locked(enrolment: Enrolment, kind: ChangeKind, source: Source) -> Enrolment:
-    """The enrolment as it is now, locked until the change commits, if it may take the change."""
     current = Enrolment.objects.select_for_update().select_related("programme", "learner").get(pk=enrolment.pk)
-    if current.programme.parent_id is not None:
-        raise CircumstanceRefused(
-            f"{current.programme} is a sub-programme: change the circumstances on its programme, and the "
-            "sub-programme follows."
-        )
-    refusal = circumstance_refusal(kind, current.status, approving=source == Source.AUTOMATION)
-    if refusal is not None:
-        raise CircumstanceRefused(refusal)
-    return current
-
-
-def _refuse_problems(kind: ChangeKind, errors: Mapping[str, list[str]]) -> None:
-    if errors:
+    if status_refusal := enrolment_circumstance_refusal(current, kind, approving=source == Source.AUTOMATION):
+        raise CircumstanceRefused(status_refusal)
+    if errors := problems(current):
         refuse(_WHAT[kind].removeprefix("A ").lower(), errors)
+    return current
 
 
 def episode_of(enrolment: Enrolment) -> QuerySet[Enrolment]:

@@ -8,12 +8,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,13 +20,18 @@ from waypoint.automation.details import FIELDS
 from waypoint.automation.models import Tracker, TrackerKind, TrackerStatus
 from waypoint.automation.selectors import tracker_get_for, tracker_list_for
 from waypoint.automation.services import APPROVE_NEEDED, tracker_approve, tracker_reject, tracker_request
-from waypoint.core.errors import ApplicationError, NotFound
+from waypoint.core.errors import NotFound
 from waypoint.people.access import AnyUser, staff_perms
 from waypoint.people.models import Employer, Manager, Perm
 from waypoint.people.selectors import learner_list_for
 from waypoint.programmes.models import Programme, WithdrawReason
-from waypoint.web.forms_people import TRACKER_FORMS, TrackerFilterForm, TrackerKindForm, TrackerRejectForm
-from waypoint.web.views.common import PAGE_SIZE, acting_user, learner_or_404, tell_refusal
+from waypoint.web.forms_people import (
+    TRACKER_FORMS,
+    TrackerFilterForm,
+    TrackerKindForm,
+    TrackerRejectForm,
+)
+from waypoint.web.views.common import PAGE_SIZE, acting_user, learner_or_404, submit
 from waypoint.web.views.people import staff_refusal
 
 _DETAIL_LABELS = {
@@ -151,15 +155,16 @@ def _outcome_url(tracker: Tracker) -> str:
 @require_POST
 def automation_approve(request: HttpRequest, tracker_id: int) -> HttpResponse:
     tracker = _tracker_or_404(request, tracker_id)
-    try:
-        tracker_approve(tracker=tracker, by=acting_user(request))
-    except ApplicationError as e:
-        tell_refusal(request, e)
-        return _detail(request, tracker, reject_form=TrackerRejectForm(), status=e.status)
-    messages.success(
-        request, f"Approved and applied the {tracker.get_kind_display().lower()} for {tracker.learner.full_name}."
+    answer = submit(
+        request,
+        None,
+        lambda _: tracker_approve(tracker=tracker, by=acting_user(request)),
+        success=lambda _: f"Approved and applied the {_what(tracker)}.",
+        to=_tracker_url,
     )
-    return redirect("automation_detail", tracker.pk)
+    if isinstance(answer, HttpResponse):
+        return answer
+    return _detail(request, tracker, reject_form=TrackerRejectForm(), status=answer)
 
 
 @login_required
@@ -167,18 +172,24 @@ def automation_approve(request: HttpRequest, tracker_id: int) -> HttpResponse:
 def automation_reject(request: HttpRequest, tracker_id: int) -> HttpResponse:
     tracker = _tracker_or_404(request, tracker_id)
     form = TrackerRejectForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, tracker, reject_form=form, status=422)
-    try:
-        tracker_reject(tracker=tracker, by=acting_user(request), reason=form.cleaned_data["reason"])
-    except ApplicationError as e:
-        tell_refusal(request, e)
-        for field, problems in e.fields.items():
-            for problem in problems:
-                form.add_error("reason" if field == "reason" else None, problem)
-        return _detail(request, tracker, reject_form=form, status=e.status)
-    messages.success(request, f"Rejected the {tracker.get_kind_display().lower()} for {tracker.learner.full_name}.")
-    return redirect("automation_detail", tracker.pk)
+    answer = submit(
+        request,
+        form,
+        lambda data: tracker_reject(tracker=tracker, by=acting_user(request), reason=data["reason"]),
+        success=lambda _: f"Rejected the {_what(tracker)}.",
+        to=_tracker_url,
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
+    return _detail(request, tracker, reject_form=form, status=answer)
+
+
+def _what(tracker: Tracker) -> str:
+    return f"{tracker.get_kind_display().lower()} for {tracker.learner.full_name}"
+
+
+def _tracker_url(tracker: Tracker) -> str:
+    return reverse("automation_detail", args=[tracker.pk])
 
 
 @login_required
@@ -194,28 +205,26 @@ def learner_tracker_new(request: HttpRequest, learner_id: int) -> HttpResponse:
     if form_class is not None:
         initial = {"enrolment": request.GET.get("enrolment")} if request.GET.get("enrolment") else {}
         form = form_class(request.POST if request.method == "POST" else None, learner=learner, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            try:
-                tracker = tracker_request(
-                    learner=learner,
-                    enrolment=form.enrolment(),
-                    kind=kind_value,
-                    details=form.details(),
-                    by=acting_user(request),
-                )
-            except ApplicationError as e:
-                tell_refusal(request, e)
-                form.add_tracker_errors(e.fields)
-                status = e.status
-            else:
-                messages.success(
-                    request,
-                    f"Requested a {tracker.get_kind_display().lower()} for {learner.full_name}: "
-                    "it is applied once someone with Process Automation (Approve) approves it.",
-                )
-                return redirect("automation_detail", tracker.pk)
-        elif request.method == "POST":
-            status = 422
+        answer = submit(
+            request,
+            form,
+            lambda _: tracker_request(
+                learner=learner,
+                enrolment=form.enrolment(),
+                kind=kind_value,
+                details=form.details(),
+                by=acting_user(request),
+            ),
+            success=lambda tracker: (
+                f"Requested a {_what(tracker)}: it is applied once someone with Process Automation (Approve) "
+                "approves it."
+            ),
+            to=_tracker_url,
+            show_fields=form.add_tracker_errors,
+        )
+        if isinstance(answer, HttpResponse):
+            return answer
+        status = answer
     elif request.method == "POST":
         status = 422
         kind_form.is_valid()

@@ -5,14 +5,13 @@ A change to any of them is recorded for the EPA platform by the service, with `S
 
 from typing import Any, cast
 
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -45,7 +44,7 @@ from waypoint.web.forms_people import (
     StaffForm,
     managers_of,
 )
-from waypoint.web.views.common import PAGE_SIZE, acting_user, learner_or_404, tell_refusal
+from waypoint.web.views.common import PAGE_SIZE, acting_user, field_labels, learner_or_404, submit, submit_changes
 
 STAFF_EDIT_REFUSAL = "Changing another staff member's details needs the Supervisor permission."
 
@@ -57,10 +56,6 @@ def staff_refusal(request: HttpRequest) -> str | None:
     except ApplicationError as e:
         return e.message
     return None
-
-
-def _labels(names: Any, labels: dict[str, str] | None = None) -> str:
-    return ", ".join((labels or {}).get(n, n.replace("_", " ")) for n in names)
 
 
 def _is_partial(request: HttpRequest, target: str) -> bool:
@@ -84,28 +79,21 @@ def _count(model: Any, field: str, extra: Any = None) -> Coalesce:
 def learner_edit(request: HttpRequest, learner_id: int) -> HttpResponse:
     learner = learner_or_404(request, learner_id)
     form = LearnerDetailsForm(request.POST if request.method == "POST" else None, learner=learner)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = form.changes()
-        if not changes:
-            messages.info(request, f"Nothing to save: no detail of {learner.full_name} was changed.")
-            return redirect("learner_detail", learner.pk)
-        try:
-            saved = learner_update(
-                learner=learner, by=acting_user(request), changes=cast(LearnerValues, changes), source=Source.UI
-            )
-        except ApplicationError as e:
-            tell_refusal(request, e)
-            form.add_service_errors(e.fields)
-            status = e.status
-        else:
-            messages.success(request, f"Saved {saved.full_name}'s {_labels(changes, LEARNER_FIELD_LABELS)}.")
-            return redirect("learner_detail", learner.pk)
-    elif request.method == "POST":
-        status = 422
+    answer = submit_changes(
+        request,
+        form,
+        lambda changes: learner_update(
+            learner=learner, by=acting_user(request), changes=cast(LearnerValues, changes), source=Source.UI
+        ),
+        unchanged=f"Nothing to save: no detail of {learner.full_name} was changed.",
+        success=lambda saved: f"Saved {saved.full_name}'s {field_labels(form.changes(), LEARNER_FIELD_LABELS)}.",
+        to=reverse("learner_detail", args=[learner.pk]),
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
     refusal = staff_refusal(request)
     context = {"learner": learner, "form": form, "refusal": refusal, "crumbs": ["Edit details"]}
-    return render(request, "web/people/learner_form.html", context, status=status)
+    return render(request, "web/people/learner_form.html", context, status=answer)
 
 
 @login_required
@@ -139,6 +127,10 @@ def employer_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _manager_url(manager: Manager) -> str:
+    return reverse("employer_detail", args=[manager.employer_id]) + f"#manager-{manager.pk}"
+
+
 def _employer_or_404(employer_id: int) -> Employer:
     employer = Employer.objects.filter(pk=employer_id).first()
     if employer is None:
@@ -151,25 +143,18 @@ def _employer_or_404(employer_id: int) -> Employer:
 def employer_detail(request: HttpRequest, employer_id: int) -> HttpResponse:
     employer = _employer_or_404(employer_id)
     form = EmployerForm(request.POST if request.method == "POST" else None, initial=EmployerForm.initial_for(employer))
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changes = form.changes()
-        if not changes:
-            messages.info(request, f"Nothing to save: no detail of {employer.name} was changed.")
-            return redirect("employer_detail", employer.pk)
-        try:
-            saved = employer_update(
-                employer=employer, by=acting_user(request), changes=cast(EmployerValues, changes), source=Source.UI
-            )
-        except ApplicationError as e:
-            tell_refusal(request, e)
-            form.add_service_errors(e.fields)
-            status = e.status
-        else:
-            messages.success(request, f"Saved {saved.name}: {_labels(changes, {'edrs_number': 'EDRS number'})}.")
-            return redirect("employer_detail", employer.pk)
-    elif request.method == "POST":
-        status = 422
+    answer = submit_changes(
+        request,
+        form,
+        lambda changes: employer_update(
+            employer=employer, by=acting_user(request), changes=cast(EmployerValues, changes), source=Source.UI
+        ),
+        unchanged=f"Nothing to save: no detail of {employer.name} was changed.",
+        success=lambda saved: f"Saved {saved.name}: {field_labels(form.changes(), {'edrs_number': 'EDRS number'})}.",
+        to=reverse("employer_detail", args=[employer.pk]),
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
     managers = manager_list(employer_id=employer.pk).annotate(learner_count=_count(Learner, "manager"))
     context = {
         "employer": employer,
@@ -179,7 +164,7 @@ def employer_detail(request: HttpRequest, employer_id: int) -> HttpResponse:
         "learner_total": Learner.objects.filter(employer_id=employer.pk).count(),
         "refusal": staff_refusal(request),
     }
-    return render(request, "web/people/employer_detail.html", context, status=status)
+    return render(request, "web/people/employer_detail.html", context, status=answer)
 
 
 @login_required
@@ -187,22 +172,19 @@ def employer_detail(request: HttpRequest, employer_id: int) -> HttpResponse:
 def manager_new(request: HttpRequest, employer_id: int) -> HttpResponse:
     employer = _employer_or_404(employer_id)
     form = ManagerForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            values = cast(ManagerValues, {"employer": employer.pk, **form.cleaned_data})
-            manager = manager_create(by=acting_user(request), values=values)
-        except ApplicationError as e:
-            tell_refusal(request, e)
-            form.add_service_errors(e.fields)
-            status = e.status
-        else:
-            messages.success(request, f"Added {manager} as a contact of {employer.name}.")
-            return redirect(reverse("employer_detail", args=[employer.pk]) + f"#manager-{manager.pk}")
-    elif request.method == "POST":
-        status = 422
+    answer = submit(
+        request,
+        form,
+        lambda data: manager_create(
+            by=acting_user(request), values=cast(ManagerValues, {"employer": employer.pk, **data})
+        ),
+        success=lambda manager: f"Added {manager} as a contact of {employer.name}.",
+        to=_manager_url,
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
     context = {"employer": employer, "form": form, "manager": None, "refusal": staff_refusal(request)}
-    return render(request, "web/people/manager_form.html", context, status=status)
+    return render(request, "web/people/manager_form.html", context, status=answer)
 
 
 @login_required
@@ -212,26 +194,18 @@ def manager_edit(request: HttpRequest, manager_id: int) -> HttpResponse:
     if manager is None:
         raise Http404("No such manager.")
     form = ManagerForm(request.POST if request.method == "POST" else None, initial=ManagerForm.initial_for(manager))
-    status = 200
-    back = reverse("employer_detail", args=[manager.employer_id]) + f"#manager-{manager.pk}"
-    if request.method == "POST" and form.is_valid():
-        changes = form.changes()
-        if not changes:
-            messages.info(request, f"Nothing to save: no detail of {manager} was changed.")
-            return redirect(back)
-        try:
-            saved = manager_update(
-                manager=manager, by=acting_user(request), changes=cast(ManagerValues, changes), source=Source.UI
-            )
-        except ApplicationError as e:
-            tell_refusal(request, e)
-            form.add_service_errors(e.fields)
-            status = e.status
-        else:
-            messages.success(request, f"Saved {saved}'s {_labels(changes)}.")
-            return redirect(back)
-    elif request.method == "POST":
-        status = 422
+    answer = submit_changes(
+        request,
+        form,
+        lambda changes: manager_update(
+            manager=manager, by=acting_user(request), changes=cast(ManagerValues, changes), source=Source.UI
+        ),
+        unchanged=f"Nothing to save: no detail of {manager} was changed.",
+        success=lambda saved: f"Saved {saved}'s {field_labels(form.changes())}.",
+        to=_manager_url(manager),
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
     context = {
         "employer": manager.employer,
         "manager": manager,
@@ -239,7 +213,7 @@ def manager_edit(request: HttpRequest, manager_id: int) -> HttpResponse:
         "learner_count": Learner.objects.filter(manager_id=manager.pk).count(),
         "refusal": staff_refusal(request),
     }
-    return render(request, "web/people/manager_form.html", context, status=status)
+    return render(request, "web/people/manager_form.html", context, status=answer)
 
 
 # Staff
@@ -283,27 +257,21 @@ def _staff_member_or_404(user_id: int) -> Any:
 def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _staff_member_or_404(user_id)
     form = StaffForm(request.POST if request.method == "POST" else None, initial=StaffForm.initial_for(member))
-    status = 200
-    name = member.get_full_name() or member.get_username()
-    if request.method == "POST" and form.is_valid():
-        changes = form.changes()
-        if not changes:
-            messages.info(request, f"Nothing to save: no detail of {name} was changed.")
-            return redirect("staff_list")
-        try:
-            saved = staff_update(
-                user=member, by=acting_user(request), changes=cast(StaffValues, changes), source=Source.UI
-            )
-        except ApplicationError as e:
-            tell_refusal(request, e)
-            form.add_service_errors(e.fields)
-            status = e.status
-        else:
-            who = "your" if saved.pk == request.user.pk else f"{saved.get_full_name() or saved.get_username()}'s"
-            messages.success(request, f"Saved {who} {_labels(changes, {'last_name': 'surname'})}.")
-            return redirect("staff_list")
-    elif request.method == "POST":
-        status = 422
+    name = _name(member)
+    answer = submit_changes(
+        request,
+        form,
+        lambda changes: staff_update(
+            user=member, by=acting_user(request), changes=cast(StaffValues, changes), source=Source.UI
+        ),
+        unchanged=f"Nothing to save: no detail of {name} was changed.",
+        success=lambda saved: (
+            f"Saved {_whose(request, saved)} {field_labels(form.changes(), {'last_name': 'surname'})}."
+        ),
+        to=reverse("staff_list"),
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
     context = {
         "member": member,
         "name": name,
@@ -311,4 +279,12 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "refusal": may_edit_staff(request.user, member),
         "learner_count": Learner.objects.filter(tutor_id=member.pk).count(),
     }
-    return render(request, "web/people/staff_form.html", context, status=status)
+    return render(request, "web/people/staff_form.html", context, status=answer)
+
+
+def _name(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _whose(request: HttpRequest, user: Any) -> str:
+    return "your" if user.pk == request.user.pk else f"{_name(user)}'s"
