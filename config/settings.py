@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "waypoint.plans",
     "waypoint.attainments",
     "waypoint.automation",
+    "waypoint.curriculum",
     "waypoint.epa",
     "waypoint.api",
     "waypoint.web",
