@@ -214,6 +214,22 @@ WAYPOINT_EPA_EMULATOR_LATENCY_MS = int(os.environ.get("WAYPOINT_EPA_EMULATOR_LAT
 WAYPOINT_EPA_EMULATOR_RETRY_AFTER = float(os.environ.get("WAYPOINT_EPA_EMULATOR_RETRY_AFTER", "1"))
 WAYPOINT_EPA_EMULATOR_HANG_SECONDS = float(os.environ.get("WAYPOINT_EPA_EMULATOR_HANG_SECONDS", "30"))
 
+# Email (Learning Plan notifications, R-CUR-10): written as files under var/mail/ unless WAYPOINT_EMAIL_HOST names
+# an SMTP server (WAYPOINT_EMAIL_PORT 587, WAYPOINT_EMAIL_USER, WAYPOINT_EMAIL_PASSWORD, WAYPOINT_EMAIL_TLS "1",
+# WAYPOINT_EMAIL_FROM the sender).
+EMAIL_HOST = os.environ.get("WAYPOINT_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("WAYPOINT_EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("WAYPOINT_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("WAYPOINT_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = _flag("WAYPOINT_EMAIL_TLS", "1")
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = os.environ.get("WAYPOINT_EMAIL_FROM", "Waypoint <waypoint@localhost>")
+
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",

@@ -87,6 +87,9 @@ api.add_router("", sync_router)
 api.add_router("", attainments_router)
 api.add_router("", "waypoint.epa.api.router")
 api.add_router("", "waypoint.automation.api.router")
+api.add_router("", "waypoint.curriculum.api_plans.router")
+api.add_router("", "waypoint.curriculum.api_people.router")
+api.add_router("", "waypoint.curriculum.api_reports.router")
 
 
 _fallback = Router()

@@ -1,0 +1,178 @@
+"""The two Learning Plan reports as CSV (streamed) or Excel (write-only workbook) downloads (R-CUR-11).
+
+Headings say "Learning Plan" whatever professionals' pages call it (R-CUR-12).
+"""
+
+import csv
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.http import FileResponse, StreamingHttpResponse
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from waypoint.curriculum.reports import (
+    MILESTONE_LABELS,
+    MilestoneProgress,
+    PlanRow,
+    ReportFilter,
+    milestone_columns,
+    people_by_plan_all,
+    status_highlights_all,
+)
+
+HIGHLIGHTS_HEADINGS = [
+    "Learning Plan",
+    "Person",
+    "Username",
+    "Email",
+    "Assigned",
+    "Group",
+    "Registration",
+    "Milestones Met",
+    "Milestones Total",
+    "Progress %",
+    "Due Date",
+    "Status",
+]
+PEOPLE_HEADINGS = [
+    "Person",
+    "Username",
+    "Email",
+    "Learning Plan",
+    "Assigned",
+    "Group",
+    "Registration",
+    "Due Date",
+    "Status",
+    "Progress %",
+    "Units Done",
+    "Units Required",
+]
+# Two cells per milestone, status with its units ("In Progress (1 of 2)"), so that a 100,000-row workbook stays
+# well inside the download's time budget (bench/RESULTS.md); the API's JSON has the units as numbers.
+MILESTONE_HEADINGS = ("Milestone {n}", "Milestone {n} Status")
+
+
+def _cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula is quoted; numbers and dates stay typed."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return f"'{value}"
+    return value
+
+
+def highlights_values(row: PlanRow) -> list[Any]:
+    return [
+        _cell(v)
+        for v in (
+            row.plan,
+            row.person,
+            row.username,
+            row.email,
+            "Yes" if row.assigned else "No",
+            row.group,
+            row.registration,
+            row.milestones_met,
+            row.milestones_total,
+            row.progress,
+            row.due_date,
+            row.status_label,
+        )
+    ]
+
+
+def _units(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def milestone_text(m: MilestoneProgress) -> str:
+    """A milestone's status with its units: "Met (2 of 2)", "Elective (1 done)", "Waived"."""
+    label = MILESTONE_LABELS[m.status]
+    if m.status == "waived":
+        return label
+    if m.units_required is None:
+        return f"{label} ({_units(m.units_done)} done)"
+    return f"{label} ({_units(m.units_done)} of {_units(m.units_required)})"
+
+
+def people_values(row: PlanRow, columns: int) -> list[Any]:
+    values: list[Any] = [
+        row.person,
+        row.username,
+        row.email,
+        row.plan,
+        "Yes" if row.assigned else "No",
+        row.group,
+        row.registration,
+        row.due_date,
+        row.status_label,
+        row.progress,
+        row.units_done,
+        row.units_required,
+    ]
+    for m in row.milestones[:columns]:
+        values.extend([m.name, milestone_text(m)])
+    values.extend([None] * (len(PEOPLE_HEADINGS) + len(MILESTONE_HEADINGS) * columns - len(values)))
+    return [_cell(v) for v in values]
+
+
+def people_headings(columns: int) -> list[str]:
+    return PEOPLE_HEADINGS + [h.format(n=n) for n in range(1, columns + 1) for h in MILESTONE_HEADINGS]
+
+
+def report_table(report: str, flt: ReportFilter) -> tuple[list[str], Iterator[list[Any]]]:
+    """Headings and the rows' values of `report` ("status-highlights" or "people")."""
+    if report == "people":
+        columns = milestone_columns(flt)
+        return people_headings(columns), (people_values(r, columns) for r in people_by_plan_all(flt))
+    return HIGHLIGHTS_HEADINGS, (highlights_values(r) for r in status_highlights_all(flt))
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def csv_response(report: str, flt: ReportFilter, filename: str) -> StreamingHttpResponse:
+    headings, rows = report_table(report, flt)
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(headings)
+        for values in rows:
+            yield writer.writerow([_text(v) for v in values])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def xlsx_response(report: str, flt: ReportFilter, filename: str, sheet_title: str) -> FileResponse:
+    """A write-only workbook streams rows to a temporary file (memory stays flat), which is then sent."""
+    headings, rows = report_table(report, flt)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(sheet_title[:31])
+    sheet.append(headings)
+    clean: Callable[[Any], Any] = lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v  # noqa: E731
+    for values in rows:
+        sheet.append([clean(v) for v in values])
+    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it once sent
+    book.save(file)
+    file.seek(0)
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename=f"{filename}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
