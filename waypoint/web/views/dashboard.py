@@ -1,4 +1,5 @@
-"""The staff dashboard: who you are, what you may do, and how many learners you see."""
+"""The dashboard: for staff, who you are, what you may do, and how many learners you see; for a professional (a
+user without a staff profile), their assigned learning plans with progress."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -9,6 +10,7 @@ from waypoint.people.models import Perm
 from waypoint.people.selectors import learner_list_for
 from waypoint.programmes.models import ProgrammeStatus
 from waypoint.web.queries import status_counts_for
+from waypoint.web.views.curriculum_learning import professional_dashboard
 from waypoint.web.views.integrations import epa_counts
 
 # What each permission lets an admin do on a learning plan, in plain words (R-SYNC-20…24).
@@ -31,6 +33,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     perms = staff_perms(user)
     profile = staff_profile(user)
+    if profile is None and not perms:
+        return professional_dashboard(request)
     counts = status_counts_for(user)
     context = {
         "perm_rows": [(perm, perm in perms, PERM_MEANING[perm]) for perm in Perm],
