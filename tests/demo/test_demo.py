@@ -246,3 +246,52 @@ def test_every_demo_episode_has_an_epa_registration_on_its_connection_or_manual(
         states.add(registration.state)
     assert {"registered", "manual"} <= states
     assert not OutboxMessage.objects.exists()
+
+
+def test_the_demo_has_learning_plans_assigned_to_a_group_of_professionals(built: BuildReport) -> None:
+    """R-CUR-1…8: plans of every registration type with milestones, a group assignment per member, and
+    professional logins without a staff profile, one of them registered and enrolled."""
+    from waypoint.curriculum.models import (
+        Assignment,
+        Curriculum,
+        Milestone,
+        ProfessionalGroup,
+        ProgramEnrolment,
+        Registration,
+        RegistrationStatus,
+        RegistrationType,
+    )
+    from waypoint.curriculum.rules import auto_registers
+    from waypoint.demo.staff import DEMO_PROFESSIONALS
+
+    plans = Curriculum.objects.all()
+    assert set(plans.values_list("registration_type", flat=True)) == set(RegistrationType.values)
+    assert set(Milestone.objects.values_list("metric", flat=True)) == {"sessions", "credits", "none"}
+    for plan in plans:
+        assert 2 <= plan.milestones.count() <= 3
+        assert all(m.links.exists() for m in plan.milestones.all())
+    enforced = plans.get(registration_type=RegistrationType.ENFORCED)
+    assert enforced.auto_register
+    assert all(auto_registers(m.metric, m.units, m.links.count()) for m in enforced.milestones.all())
+
+    professionals = get_user_model().objects.filter(username__in=[p.username for p in DEMO_PROFESSIONALS])
+    assert professionals.count() == len(DEMO_PROFESSIONALS) >= 2
+    assert not professionals.filter(staff__isnull=False).exists()
+    assert all(p.check_password(DEMO_PASSWORD) for p in professionals)
+    assert all(p.username in logins_table() for p in DEMO_PROFESSIONALS)
+
+    group = ProfessionalGroup.objects.get()
+    assert set(group.members.all()) == set(professionals)
+    for member in group.members.all():
+        assignment = Assignment.objects.get(person=member, curriculum=enforced, group=group)
+        assert assignment.due_date == enforced.due_date
+        expected = {str(m.pk): str(m.units) for m in enforced.milestones.all()}
+        assert assignment.requirements == expected
+
+    registration = Registration.objects.get(status=RegistrationStatus.REGISTERED)
+    assert registration.curriculum == enforced
+    assert registration.person in professionals
+    enrolled = ProgramEnrolment.objects.filter(registration=registration)
+    linked = {link.program_id for m in enforced.milestones.all() for link in m.links.all()}
+    assert set(enrolled.values_list("program_id", flat=True)) == linked
+    assert all(e.session is None or e.session.starts_at.date() > TODAY for e in enrolled)

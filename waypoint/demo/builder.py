@@ -21,9 +21,11 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from waypoint.core.ilr import Ethnicity, uln_check_digit
+from waypoint.curriculum.models import Assignment, Curriculum, Milestone, ProgramEnrolment, Session
 from waypoint.demo import names
 from waypoint.demo.catalogue import PROGRAMMES, ProgrammeSpec, templates_for
-from waypoint.demo.staff import DEMO_PASSWORD, DEMO_STAFF, LIMITED_REGIONS, TUTORS, USERNAMES
+from waypoint.demo.curriculum import learning_plans_build
+from waypoint.demo.staff import DEMO_PASSWORD, DEMO_PROFESSIONALS, DEMO_STAFF, LIMITED_REGIONS, TUTORS, USERNAMES
 from waypoint.epa.models import EpaConnection, EpaRegistration
 from waypoint.people.models import Employer, Group, Learner, Manager, StaffProfile
 from waypoint.plans.models import CalendarTask, Component, ComponentChange, Review
@@ -185,6 +187,11 @@ class _Build:
             self._step("EPA platform connections and registrations")
             self._epa()
             self._done()
+            self._step("learning plans for professionals")
+            learning_plans_build(
+                today=self.today, now=self.now, user_ids=self.user_ids, by_id=self.user_ids["supervisor"]
+            )
+            self._done()
             self._count()
         self.report.seconds = time.perf_counter() - started
         return self.report
@@ -226,18 +233,21 @@ class _Build:
         return f"Cohort {dt.date(year, month, 1):%B %Y}"
 
     def _staff(self) -> None:
+        """The staff logins with their profiles, and the professionals' logins (which have none)."""
         User = get_user_model()
         password = make_password(DEMO_PASSWORD)  # hashed once: the same demo password for every login
+        logins = [(s.username, s.first_name, s.last_name) for s in DEMO_STAFF]
+        logins += [(p.username, p.first_name, p.last_name) for p in DEMO_PROFESSIONALS]
         User.objects.bulk_create(
             User(
-                username=s.username,
-                first_name=s.first_name,
-                last_name=s.last_name,
-                email=f"{s.username.replace('.', '-')}@provider.example.com",
+                username=username,
+                first_name=first_name,
+                last_name=last_name,
+                email=f"{username.replace('.', '-')}@provider.example.com",
                 password=password,
                 is_active=True,
             )
-            for s in DEMO_STAFF
+            for username, first_name, last_name in logins
         )
         self.user_ids: dict[str, int] = dict(User.objects.filter(username__in=USERNAMES).values_list("username", "id"))
         StaffProfile.objects.bulk_create(
@@ -655,7 +665,8 @@ class _Build:
     def _count(self) -> None:
         tables: Sequence[type[models.Model]] = (
             Group, get_user_model(), StaffProfile, Programme, ComponentTemplate, Employer, Manager, Learner,
-            Learner.groups.through, Enrolment, Component, Review, CalendarTask, ComponentChange,
+            Learner.groups.through, Enrolment, Component, Review, CalendarTask, ComponentChange, Session, Curriculum,
+            Milestone, Assignment, ProgramEnrolment,
         )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(

@@ -1,4 +1,5 @@
-"""The demo provider's staff: one login per row of the permission matrix (R-CORE-8, R-SYNC-20…24)."""
+"""The demo provider's staff: one login per row of the permission matrix (R-CORE-8, R-SYNC-20…24); and its
+professionals: logins without a staff profile, who follow learning plans (R-CUR-1…8)."""
 
 from dataclasses import dataclass
 
@@ -86,14 +87,37 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("mis", "Maria", "Sandhu", "MIS Officer", (Perm.PLR_IMPORT,)),
 )
 
+
+@dataclass(frozen=True)
+class DemoProfessional:
+    """A professional: a login with no staff profile, who sees only their own learning plans."""
+
+    username: str
+    first_name: str
+    last_name: str
+    note: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+PROFESSIONAL_LABEL = "professional (no staff profile)"
+
+DEMO_PROFESSIONALS: tuple[DemoProfessional, ...] = (
+    DemoProfessional("pro.registered", "Priya", "Natarajan", "own learning plans: registered, enrolled"),
+    DemoProfessional("pro.assigned", "Owen", "Fairclough", "own learning plans: assigned, not registered"),
+)
+
 TUTORS: tuple[DemoStaff, ...] = tuple(s for s in DEMO_STAFF if s.is_tutor)
-USERNAMES: tuple[str, ...] = tuple(s.username for s in DEMO_STAFF)
+USERNAMES: tuple[str, ...] = tuple(s.username for s in DEMO_STAFF) + tuple(p.username for p in DEMO_PROFESSIONALS)
 
 
 def logins_table() -> str:
     """The demo logins as a plain-text table (for the README, `make run` and `waypoint demo_logins`)."""
     rows = [("username", "name", "permissions", "tutor", "sees")]
     rows += [(s.username, s.full_name, s.perms_label, "yes" if s.is_tutor else "", s.visibility) for s in DEMO_STAFF]
+    rows += [(p.username, p.full_name, PROFESSIONAL_LABEL, "", p.note) for p in DEMO_PROFESSIONALS]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
