@@ -25,6 +25,7 @@ from waypoint.curriculum.models import (
     Registration,
     RegistrationStatus,
 )
+from waypoint.curriculum.report_rows import report_rows_refresh
 from waypoint.curriculum.reports import (
     ReportFilter,
     people_by_plan_all,
@@ -49,6 +50,9 @@ def completed(person: AbstractUser, *programs: Program) -> None:
 
 
 def flt(**values: Any) -> ReportFilter:
+    """The filter, once the report rows are worked out from what the test set up directly (the services keep them
+    up to date themselves: tests/curriculum/test_report_rows.py)."""
+    report_rows_refresh()
     return ReportFilter(today=TODAY, **values)
 
 
@@ -204,7 +208,7 @@ def test_filters_by_plan_group_status_and_search_r_cur_11(
     assert keys(status="completed") == {("Team Leader", "Lovelace")}
     assert keys(search="diddl") == {("Team Leader", "Diddley"), ("Onboarding", "Diddley")}
     assert keys(search="onboard", group=group.pk) == {("Onboarding", "Lovelace")}
-    page = status_highlights_page(flt(status="completed"))
+    page = status_highlights_page(flt(status="completed"), chart=True)
     assert page.count == 1
     assert page.status_counts["not_started"] == 3
 
@@ -301,16 +305,18 @@ def test_a_page_costs_the_same_few_queries_however_many_rows_r_cur_11(
         assign(made, person)
         completed(person, programs[0][0])
 
-    with django_assert_num_queries(2):
-        assert len(status_highlights_page(flt()).rows) == people
+    every, in_progress = flt(), flt(status="in_progress")
+
     with django_assert_num_queries(1):
-        assert len(status_highlights_page(flt(), chart=True).rows) == people
-    with django_assert_num_queries(3):
-        assert all(len(r.milestones) == 3 for r in people_by_plan_page(flt()).rows)
+        assert len(status_highlights_page(every).rows) == people
     with django_assert_num_queries(2):
-        assert all(len(r.milestones) == 3 for r in people_by_plan_page(flt(status="in_progress")).rows)
+        assert len(status_highlights_page(every, chart=True).rows) == people
+    with django_assert_num_queries(2):
+        assert all(len(r.milestones) == 3 for r in people_by_plan_page(every).rows)
+    with django_assert_num_queries(2):
+        assert all(len(r.milestones) == 3 for r in people_by_plan_page(in_progress).rows)
     with django_assert_num_queries(1):
-        assert len(list(people_by_plan_all(flt()))) == people
+        assert len(list(people_by_plan_all(every))) == people
 
 
 def test_progress_is_the_share_of_required_units_done() -> None:
@@ -330,6 +336,7 @@ def test_the_api_pages_both_reports_with_chart_data_and_downloads_them_r_cur_11(
     assign(made, ada)
     assign(made, bo)
     completed(ada, *programs[0], *programs[1])
+    report_rows_refresh()
     api = token_client(factories.staff())
 
     body = api.get("/learning-plans/reports/status-highlights", page_size=1, chart="true").json()

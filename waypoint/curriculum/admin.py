@@ -19,6 +19,8 @@ from waypoint.curriculum.models import (
     Registration,
     Session,
 )
+from waypoint.curriculum.report_rows import plans_linking, report_rows_refresh
+from waypoint.curriculum.services.plans import PROGRESS_FIELDS
 
 
 class SessionForm(forms.ModelForm):
@@ -47,6 +49,11 @@ class ProgramAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name", "code"]
     inlines = [SessionInline]
+
+    def save_model(self, request: HttpRequest, obj: Program, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"credits", "kind"} & set(form.changed_data):
+            report_rows_refresh(plans=plans_linking([obj.pk]))
 
 
 @admin.register(Catalog)
@@ -152,6 +159,11 @@ class MilestoneAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Milestone, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if PROGRESS_FIELDS & set(form.changed_data):
+            report_rows_refresh(plans=[obj.curriculum_id])
 
 
 @admin.register(ProfessionalGroup)

@@ -327,3 +327,51 @@ class Terminology(models.Model):
 
     def __str__(self) -> str:
         return self.learning_plan
+
+
+class ReportRow(models.Model):
+    """One (plan, person) pair of the Learning Plan reports with its progress worked out (R-CUR-11).
+
+    Derived data: `waypoint.curriculum.report_rows.report_rows_refresh` rewrites the rows of the pairs a change
+    touches, in the change's own transaction, so that a report reads rows instead of working out every person's
+    progress. What depends on the day (overdue) or is only shown (names, group, due date) is read at report time.
+    """
+
+    curriculum = models.ForeignKey(Curriculum, on_delete=models.CASCADE, related_name="+", db_index=False)
+    person = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    registration = models.PositiveSmallIntegerField(
+        default=0, help_text="0 none, 1 cancelled, 2 started, 3 registered: the most advanced registration."
+    )
+    milestones_met = models.PositiveIntegerField(default=0)
+    milestones_total = models.PositiveIntegerField(default=0)
+    units_done = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    units_required = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    started = models.BooleanField(default=False)
+    complete = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["curriculum", "person"], name="report_row_unique")]
+        # the constraint's index serves look-ups by plan; the person's own index, refreshes by person
+
+    def __str__(self) -> str:
+        return f"{self.curriculum_id} x {self.person_id}: {self.milestones_met} of {self.milestones_total}"
+
+
+class ReportMilestone(models.Model):
+    """One milestone of a `ReportRow`: its state, units and due date for that person (R-CUR-7, R-CUR-11)."""
+
+    curriculum = models.ForeignKey(Curriculum, on_delete=models.CASCADE, related_name="+", db_index=False)
+    person = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=12)
+    units_required = models.DecimalField(max_digits=9, decimal_places=2, null=True)
+    units_done = models.DecimalField(max_digits=9, decimal_places=2, default=0)
+    due_date = models.DateField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["curriculum", "person", "milestone"], name="report_milestone_unique")
+        ]  # its prefix serves look-ups by plan and by (plan, person)
+
+    def __str__(self) -> str:
+        return f"{self.curriculum_id} x {self.person_id} · {self.milestone_id}: {self.state}"

@@ -1,25 +1,18 @@
 """Learning Plan reports (R-CUR-11): Status Highlights and People by Learning Plan.
 
 Both reports have one row per (plan, person) pair where the person is assigned the plan or has a registration in
-it (started, registered or cancelled from My Learning, R-CUR-8). Progress is computed in the database in one
-statement, whatever the number of rows:
+it (R-CUR-8). Their progress is worked out when it changes and kept in `ReportRow` and `ReportMilestone`
+(`waypoint.curriculum.report_rows`, which says how), so a report reads rows: a page is one statement (People by
+Learning Plan one more for the page's milestones), the chart's rows per status one more, and a download one
+statement read a chunk at a time.
 
-- a milestone's *units done* are the person's completed program enrolments in the programs linked to it: counted
-  for a Sessions milestone, their programs' credits summed for a Credits milestone;
-- its *units required* are, in order: the person's adjusted units (R-CUR-7), the units fixed at assignment
-  (R-CUR-5, `Assignment.requirements`), the milestone's units;
-- it is *met* when units done reach units required, and counts as met when waived (R-CUR-7); an elective
-  milestone (metric None, or no units) is shown but is not part of "met of total" nor of the progress;
-- progress % is the units done (each milestone's capped at its requirement; a waived one counts as done) over the
-  units required, for the required milestones;
-- the status is Completed (every required milestone met or waived; a plan of electives only once anything in it
-  is done), else Overdue (the due date, the assignment's or the plan's, has passed), else In Progress (any unit
-  done or a milestone waived), else Not Started: the states of `waypoint.curriculum.progress.plan_progress`,
-  which professionals' own pages use. Registration (started, registered, cancelled) is a column of its own.
+What depends on the day or is only shown is read here: the status is Completed (every required milestone met or
+waived), else Overdue (the due date, the assignment's or the plan's, has passed), else In Progress (any unit done or
+a milestone waived), else Not Started: the states of `waypoint.curriculum.progress.plan_progress`, which
+professionals' own pages use. Registration (started, registered, cancelled) is a column of its own.
 
 Filters: plan, professional group (the person is a member), status and a text search (person's name, username,
-email, or the plan's name). A page costs two queries (Status Highlights) or three (People by Learning Plan); one
-and two with a status filter or the chart's counts per status, which need every row's progress worked out.
+email, or the plan's name).
 """
 
 import datetime as dt
@@ -37,12 +30,9 @@ from waypoint.curriculum.models import (
     Assignment,
     Curriculum,
     Milestone,
-    MilestoneProgram,
-    MilestoneStatus,
     ProfessionalGroup,
-    Program,
-    ProgramEnrolment,
-    Registration,
+    ReportMilestone,
+    ReportRow,
 )
 
 STATUSES: dict[str, str] = {
@@ -141,13 +131,10 @@ def _decimal(value: Any) -> Decimal:
 def _tables() -> dict[str, str]:
     user = get_user_model()
     return {
+        "row": ReportRow._meta.db_table,
+        "row_milestone": ReportMilestone._meta.db_table,
         "assignment": Assignment._meta.db_table,
-        "registration": Registration._meta.db_table,
         "milestone": Milestone._meta.db_table,
-        "link": MilestoneProgram._meta.db_table,
-        "status": MilestoneStatus._meta.db_table,
-        "enrolment": ProgramEnrolment._meta.db_table,
-        "program": Program._meta.db_table,
         "plan": Curriculum._meta.db_table,
         "user": user._meta.db_table,
         "group": ProfessionalGroup._meta.db_table,
@@ -155,53 +142,16 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _required_from_assignment() -> str:
-    """The units fixed at assignment for milestone `m`, from the assignment's JSON (milestone id → units)."""
-    if connection.vendor == "postgresql":
-        return "CAST(s.requirements ->> CAST(m.id AS text) AS numeric)"
-    return "CAST(json_extract(s.requirements, '$.\"' || m.id || '\"') AS NUMERIC)"
-
-
-def _units_done(t: dict[str, str]) -> tuple[str, str, str]:
-    """A person's units done on milestone `m` (completed enrolments in its linked programs, or their credits).
-
-    PostgreSQL aggregates the enrolments of the people in the report once and hash-joins the totals; SQLite (no
-    hash join) looks each up through the (person, program) index, which is faster there than sorting them all.
-    """
-    if connection.vendor == "postgresql":
-        cte = f"""done AS (
-    SELECT pe.person_id, mp.milestone_id, COUNT(*) AS sessions, SUM(p.credits) AS credits
-    FROM "{t["enrolment"]}" pe
-    JOIN "{t["link"]}" mp ON mp.program_id = pe.program_id
-    JOIN "{t["program"]}" p ON p.id = pe.program_id
-    WHERE pe.status = 'completed' AND pe.person_id IN (SELECT person_id FROM sel)
-    GROUP BY pe.person_id, mp.milestone_id
-),
-"""
-        value = "CASE WHEN m.metric = 'credits' THEN COALESCE(d.credits, 0) ELSE COALESCE(d.sessions, 0) END"
-        join = "LEFT JOIN done d ON d.person_id = s.person_id AND d.milestone_id = m.id"
-        return cte, value, join
-    value = f"""COALESCE((
-               SELECT CASE WHEN m.metric = 'credits' THEN SUM(p.credits) ELSE COUNT(*) END
-               FROM "{t["link"]}" mp
-               JOIN "{t["enrolment"]}" pe ON pe.program_id = mp.program_id
-               JOIN "{t["program"]}" p ON p.id = mp.program_id
-               WHERE mp.milestone_id = m.id AND pe.person_id = s.person_id
-                 AND NOT (pe.status = 'cancelled') AND pe.status = 'completed'
-           ), 0)"""
-    return "", value, ""
-
-
-def _ctes(flt: ReportFilter, pairs: Sequence[tuple[int, int]] | None = None) -> tuple[str, list[Any]]:
-    """WITH … defining `rows` (one per plan x person, filtered except by status) and `am` (per milestone)."""
+def _rows(flt: ReportFilter) -> tuple[str, list[Any]]:
+    """A SELECT of the report's rows, filtered except by status, with their status for `flt.today`."""
     t = _tables()
-    where: list[str] = []
-    params: list[Any] = []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = [flt.today]
     if flt.plan is not None:
-        where.append("b.curriculum_id = %s")
+        where.append("r.curriculum_id = %s")
         params.append(flt.plan)
     if flt.group is not None:
-        where.append(f'b.person_id IN (SELECT user_id FROM "{t["members"]}" WHERE professionalgroup_id = %s)')
+        where.append(f'r.person_id IN (SELECT user_id FROM "{t["members"]}" WHERE professionalgroup_id = %s)')
         params.append(flt.group)
     if flt.search.strip():
         like = f"%{flt.search.strip().lower()}%"
@@ -211,90 +161,22 @@ def _ctes(flt: ReportFilter, pairs: Sequence[tuple[int, int]] | None = None) -> 
             " OR LOWER(u.first_name || ' ' || u.last_name) LIKE %s)"
         )
         params.extend([like] * 6)
-    if pairs is not None:
-        plans = sorted({p for p, _ in pairs}) or [0]
-        people = sorted({u for _, u in pairs}) or [0]
-        where.append(f"b.curriculum_id IN ({', '.join(['%s'] * len(plans))})")
-        where.append(f"b.person_id IN ({', '.join(['%s'] * len(people))})")
-        params.extend(plans)
-        params.extend(people)
-    condition = " AND ".join(where) or "1 = 1"
-    required = _required_from_assignment()
-    done_cte, done_value, done_join = _units_done(t)
-    # Assigned pairs, then pairs with only a registration (R-CUR-8); each pair once, with its assignment's values.
-    # Units done and the registration are looked up per row through indexes rather than aggregated for everyone
-    # and joined: no sort of the whole enrolment table, and a filtered report reads only its own rows.
     sql = f"""
-WITH base AS (
-    SELECT a.curriculum_id, a.person_id, a.id AS assignment_id, a.group_id, a.due_date AS assigned_due,
-           a.requirements
-    FROM "{t["assignment"]}" a
-    UNION ALL
-    SELECT r.curriculum_id, r.person_id, NULL, NULL, NULL, NULL
-    FROM "{t["registration"]}" r
-    WHERE NOT EXISTS (SELECT 1 FROM "{t["assignment"]}" x
-                      WHERE x.curriculum_id = r.curriculum_id AND x.person_id = r.person_id)
-    GROUP BY r.curriculum_id, r.person_id
-),
-sel AS (
-    SELECT b.curriculum_id, b.person_id, b.assignment_id, b.group_id, b.requirements,
-           COALESCE(b.assigned_due, c.due_date) AS due_date, c.name AS plan_name,
-           u.first_name, u.last_name, u.username, u.email
-    FROM base b
-    JOIN "{t["plan"]}" c ON c.id = b.curriculum_id
-    JOIN "{t["user"]}" u ON u.id = b.person_id
-    WHERE {condition}
-),
-{done_cte}am0 AS MATERIALIZED (
-    SELECT s.curriculum_id, s.person_id, m.id AS milestone_id, m.position, m.name, m.metric,
-           COALESCE(st.due_date, m.due_date) AS milestone_due,
-           CASE WHEN st.action = 'waived' THEN 1 ELSE 0 END AS waived,
-           COALESCE(CASE WHEN st.action = 'adjusted' THEN st.units END, {required}, m.units) AS required,
-           {done_value} AS done
-    FROM sel s
-    JOIN "{t["milestone"]}" m ON m.curriculum_id = s.curriculum_id
-    LEFT JOIN "{t["status"]}" st ON st.assignment_id = s.assignment_id AND st.milestone_id = m.id
-    {done_join}
-),
-am AS (
-    SELECT am0.*,
-           CASE WHEN waived = 1 THEN 'waived'
-                WHEN metric = 'none' OR required IS NULL THEN 'elective'
-                WHEN done >= required THEN 'met'
-                WHEN done > 0 THEN 'in_progress'
-                ELSE 'not_started' END AS state
-    FROM am0
-),
-agg AS (
-    SELECT curriculum_id, person_id,
-           SUM(CASE WHEN state <> 'elective' THEN 1 ELSE 0 END) AS total,
-           SUM(CASE WHEN state IN ('met', 'waived') THEN 1 ELSE 0 END) AS met,
-           SUM(CASE WHEN state = 'elective' THEN 0 WHEN state IN ('met', 'waived') THEN COALESCE(required, 0)
-                    ELSE done END) AS capped,
-           SUM(CASE WHEN state = 'elective' THEN 0 ELSE COALESCE(required, 0) END) AS required,
-           MAX(CASE WHEN done > 0 OR state = 'waived' THEN 1 ELSE 0 END) AS started
-    FROM am
-    GROUP BY curriculum_id, person_id
-),
-rows AS (
-    SELECT s.curriculum_id, s.plan_name, s.person_id, s.first_name, s.last_name, s.username, s.email,
-           CASE WHEN s.assignment_id IS NULL THEN 0 ELSE 1 END AS assigned,
-           COALESCE((SELECT g.name FROM "{t["group"]}" g WHERE g.id = s.group_id), '') AS group_name,
-           COALESCE((
-               SELECT MAX(CASE r.status WHEN 'registered' THEN 3 WHEN 'started' THEN 2 ELSE 1 END)
-               FROM "{t["registration"]}" r WHERE r.person_id = s.person_id AND r.curriculum_id = s.curriculum_id
-           ), 0) AS reg_rank,
-           COALESCE(x.met, 0) AS met, COALESCE(x.total, 0) AS total,
-           COALESCE(x.capped, 0) AS capped, COALESCE(x.required, 0) AS required,
-           s.due_date,
-           CASE WHEN x.met = x.total AND (x.total > 0 OR x.started = 1) THEN 'completed'
-                WHEN s.due_date < %s THEN 'overdue'
-                WHEN x.started = 1 THEN 'in_progress'
-                ELSE 'not_started' END AS status
-    FROM sel s
-    LEFT JOIN agg x ON x.curriculum_id = s.curriculum_id AND x.person_id = s.person_id
-)"""
-    return sql, [*params, flt.today]
+SELECT r.curriculum_id, c.name AS plan_name, r.person_id, u.first_name, u.last_name, u.username, u.email,
+       CASE WHEN a.id IS NULL THEN 0 ELSE 1 END AS assigned, COALESCE(g.name, '') AS group_name,
+       r.registration AS reg_rank, r.milestones_met AS met, r.milestones_total AS total, r.units_done AS capped,
+       r.units_required AS required, COALESCE(a.due_date, c.due_date) AS due_date,
+       CASE WHEN r.complete THEN 'completed'
+            WHEN COALESCE(a.due_date, c.due_date) < %s THEN 'overdue'
+            WHEN r.started THEN 'in_progress'
+            ELSE 'not_started' END AS status
+FROM "{t["row"]}" r
+JOIN "{t["plan"]}" c ON c.id = r.curriculum_id
+JOIN "{t["user"]}" u ON u.id = r.person_id
+LEFT JOIN "{t["assignment"]}" a ON a.curriculum_id = r.curriculum_id AND a.person_id = r.person_id
+LEFT JOIN "{t["group"]}" g ON g.id = a.group_id
+WHERE {" AND ".join(where)}"""
+    return sql, params
 
 
 ROW_COLUMNS = (
@@ -304,10 +186,11 @@ ROW_COLUMNS = (
 ORDER = "plan_name, curriculum_id, last_name, first_name, person_id"
 
 
-def _status_clause(flt: ReportFilter) -> tuple[str, list[Any]]:
+def _filtered(flt: ReportFilter) -> tuple[str, list[Any]]:
+    rows, params = _rows(flt)
     if flt.status:
-        return "WHERE status = %s", [flt.status]
-    return "", []
+        return f"SELECT * FROM ({rows}) q WHERE status = %s", [*params, flt.status]
+    return rows, params
 
 
 def _date(value: Any) -> dt.date | None:
@@ -356,81 +239,64 @@ def _milestone(values: Sequence[Any]) -> MilestoneProgress:
     )
 
 
+MILESTONE_COLUMNS = "m.id, m.position, m.name, m.metric, rm.due_date, rm.state, rm.units_required, rm.units_done"
+
+
 def status_counts(flt: ReportFilter) -> dict[str, int]:
     """Rows per status for every filter but the status: the data of the report's progress chart."""
-    ctes, params = _ctes(flt)
+    rows, params = _rows(flt)
     with connection.cursor() as cursor:
-        cursor.execute(f"{ctes} SELECT status, COUNT(*) FROM rows GROUP BY status", params)
+        cursor.execute(f"SELECT status, COUNT(*) FROM ({rows}) q GROUP BY status", params)
         found = dict(cursor.fetchall())
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
-def _page_rows(flt: ReportFilter, page: int, page_size: int) -> tuple[list[PlanRow], dict[str, int]]:
-    """One page of rows and the rows per status, in one statement: the rows are worked out once for both."""
-    ctes, params = _ctes(flt)
-    status_sql, status_params = _status_clause(flt)
-    blanks = ", ".join(["NULL"] * 15)
-    sql = (
-        f"{ctes}, counted AS (SELECT status, COUNT(*) AS n FROM rows GROUP BY status)"
-        f" SELECT {ROW_COLUMNS}, CAST(NULL AS bigint) AS n, ROW_NUMBER() OVER (ORDER BY {ORDER}) AS seq"
-        f" FROM (SELECT * FROM rows {status_sql} ORDER BY {ORDER} LIMIT %s OFFSET %s) page"
-        f" UNION ALL SELECT {blanks}, status, n, NULL FROM counted"
-    )
-    rows: list[tuple[int, PlanRow]] = []
-    counts = dict.fromkeys(STATUSES, 0)
+def _page_rows(flt: ReportFilter, page: int, page_size: int) -> tuple[list[PlanRow], int | None]:
+    """One page of rows in order, and the number of rows in all (None when the page is past the end)."""
+    rows, params = _filtered(flt)
+    sql = f"SELECT {ROW_COLUMNS}, COUNT(*) OVER () FROM ({rows}) q ORDER BY {ORDER} LIMIT %s OFFSET %s"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *status_params, page_size, (page - 1) * page_size])
-        for values in cursor.fetchall():
-            if values[16] is None:
-                rows.append((values[17], _row(values[:16])))
-            else:
-                counts[values[15]] = int(values[16])
-    return [row for _, row in sorted(rows, key=lambda pair: pair[0])], counts
+        cursor.execute(sql, [*params, page_size, (page - 1) * page_size])
+        found = cursor.fetchall()
+    return [_row(values) for values in found], (int(found[0][16]) if found else None)
 
 
-def _milestones_of(flt: ReportFilter, rows: list[PlanRow]) -> dict[tuple[int, int], tuple[MilestoneProgress, ...]]:
+def _count(flt: ReportFilter) -> int:
+    rows, params = _filtered(flt)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({rows}) q", params)
+        return int(cursor.fetchone()[0])
+
+
+def _milestones_of(rows: list[PlanRow]) -> dict[tuple[int, int], tuple[MilestoneProgress, ...]]:
+    """The milestones of these rows, in one statement."""
     if not rows:
         return {}
-    ctes, params = _ctes(flt, pairs=[(r.plan_id, r.person_id) for r in rows])
+    t = _tables()
+    plans = sorted({r.plan_id for r in rows})
+    people = sorted({r.person_id for r in rows})
     sql = (
-        f"{ctes} SELECT curriculum_id, person_id, milestone_id, position, name, metric, milestone_due, state,"
-        " required, done FROM am ORDER BY curriculum_id, person_id, position"
+        f"SELECT rm.curriculum_id, rm.person_id, {MILESTONE_COLUMNS}"
+        f' FROM "{t["row_milestone"]}" rm JOIN "{t["milestone"]}" m ON m.id = rm.milestone_id'
+        f" WHERE rm.curriculum_id IN ({', '.join(['%s'] * len(plans))})"
+        f" AND rm.person_id IN ({', '.join(['%s'] * len(people))})"
+        " ORDER BY rm.curriculum_id, rm.person_id, m.position"
     )
     found: dict[tuple[int, int], list[MilestoneProgress]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*plans, *people])
         for values in cursor.fetchall():
             found.setdefault((values[0], values[1]), []).append(_milestone(values[2:]))
     return {key: tuple(value) for key, value in found.items()}
 
 
-def _page_of_pairs(flt: ReportFilter, page: int, page_size: int) -> tuple[list[PlanRow], int]:
-    """Without a status filter the page is chosen before any progress is worked out: the count and the page's
-    pairs come from the filtered pairs alone, then progress is worked out for those pairs only."""
-    ctes, params = _ctes(flt)
-    sql = f"{ctes} SELECT curriculum_id, person_id, COUNT(*) OVER () FROM sel ORDER BY {ORDER} LIMIT %s OFFSET %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, page_size, (page - 1) * page_size])
-        found = cursor.fetchall()
-        if not found:
-            cursor.execute(f"{ctes} SELECT COUNT(*) FROM sel", params)
-            return [], int(cursor.fetchone()[0])
-        pairs = [(plan, person) for plan, person, _ in found]
-        ctes, params = _ctes(flt, pairs=pairs)
-        cursor.execute(f"{ctes} SELECT {ROW_COLUMNS} FROM rows", params)
-        by_pair = {(values[0], values[2]): _row(values) for values in cursor.fetchall()}
-    return [by_pair[pair] for pair in pairs], int(found[0][2])
-
-
 def _page(flt: ReportFilter, page: int, page_size: int, *, detailed: bool, chart: bool) -> ReportPage:
-    counts: dict[str, int] | None = None
-    if flt.status or chart:
-        rows, counts = _page_rows(flt, page, page_size)
-        count = counts.get(flt.status, 0) if flt.status else sum(counts.values())
-    else:
-        rows, count = _page_of_pairs(flt, page, page_size)
+    rows, count = _page_rows(flt, page, page_size)
+    counts = status_counts(flt) if chart else None
+    if count is None:
+        count = (counts.get(flt.status, 0) if flt.status else sum(counts.values())) if counts else _count(flt)
     if detailed:
-        milestones = _milestones_of(flt, rows)
+        milestones = _milestones_of(rows)
         rows = [_with_milestones(r, milestones.get((r.plan_id, r.person_id), ())) for r in rows]
     return ReportPage(rows=rows, count=count, page=page, page_size=page_size, status_counts=counts)
 
@@ -443,7 +309,7 @@ def _with_milestones(row: PlanRow, milestones: tuple[MilestoneProgress, ...]) ->
 
 def status_highlights_page(flt: ReportFilter, *, page: int = 1, page_size: int = 50, chart: bool = False) -> ReportPage:
     """Learning Plan Status Highlights: one row per plan x person, the progress overview (R-CUR-11); with
-    `chart`, the rows per status too (they need every row's progress: it costs the time of a status filter)."""
+    `chart`, the rows per status too."""
     return _page(flt, page, page_size, detailed=False, chart=chart)
 
 
@@ -461,29 +327,25 @@ def _fetch(sql: str, params: list[Any]) -> Iterator[Sequence[Any]]:
 
 def status_highlights_all(flt: ReportFilter) -> Iterator[PlanRow]:
     """Every row of the report in its order, read in one statement a chunk at a time (for downloads)."""
-    ctes, params = _ctes(flt)
-    status_sql, status_params = _status_clause(flt)
-    for values in _fetch(
-        f"{ctes} SELECT {ROW_COLUMNS} FROM rows {status_sql} ORDER BY {ORDER}", [*params, *status_params]
-    ):
+    rows, params = _filtered(flt)
+    for values in _fetch(f"SELECT {ROW_COLUMNS} FROM ({rows}) q ORDER BY {ORDER}", params):
         yield _row(values)
 
 
 def people_by_plan_all(flt: ReportFilter) -> Iterator[PlanRow]:
     """Every row with its milestones: one statement joining rows to their milestones, grouped as read."""
-    ctes, params = _ctes(flt)
-    status_sql, status_params = _status_clause(flt)
-    qualified = ", ".join(f"r.{c.strip()}" for c in ROW_COLUMNS.split(","))
+    t = _tables()
+    rows, params = _filtered(flt)
+    qualified = ", ".join(f"q.{c.strip()}" for c in ROW_COLUMNS.split(","))
     sql = (
-        f"{ctes} SELECT {qualified}, am.milestone_id, am.position, am.name, am.metric, am.milestone_due,"
-        " am.state, am.required, am.done"
-        f" FROM (SELECT * FROM rows {status_sql}) r"
-        " LEFT JOIN am ON am.curriculum_id = r.curriculum_id AND am.person_id = r.person_id"
-        f" ORDER BY {', '.join('r.' + c.strip() for c in ORDER.split(','))}, am.position"
+        f"SELECT {qualified}, {MILESTONE_COLUMNS} FROM ({rows}) q"
+        f' LEFT JOIN "{t["row_milestone"]}" rm ON rm.curriculum_id = q.curriculum_id AND rm.person_id = q.person_id'
+        f' LEFT JOIN "{t["milestone"]}" m ON m.id = rm.milestone_id'
+        f" ORDER BY {', '.join('q.' + c.strip() for c in ORDER.split(','))}, m.position"
     )
     current: tuple[Any, ...] | None = None
     milestones: list[MilestoneProgress] = []
-    for values in _fetch(sql, [*params, *status_params]):
+    for values in _fetch(sql, params):
         head = tuple(values[:16])
         if current is not None and (head[0], head[2]) != (current[0], current[2]):  # plan, person
             yield _row(current, tuple(milestones))

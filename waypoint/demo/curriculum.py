@@ -31,6 +31,7 @@ from waypoint.curriculum.models import (
     RegistrationType,
     Session,
 )
+from waypoint.curriculum.report_rows import report_rows_refresh
 from waypoint.curriculum.services.assignments import assignment_requirements
 from waypoint.demo.staff import DEMO_PROFESSIONALS
 
@@ -293,3 +294,6 @@ def learning_plans_build(*, today: dt.date, now: dt.datetime, user_ids: dict[str
         if milestone.curriculum_id == enforced.pk
         for code in spec.programs
     )
+
+    # Written directly, like the services' set-based writes, so the reports' rows are worked out once for all.
+    report_rows_refresh(plans=[c.pk for c in curricula])

@@ -23,6 +23,7 @@ from waypoint.curriculum.models import (
     ProfessionalGroup,
 )
 from waypoint.curriculum.notifications import assignment_notifications_send
+from waypoint.curriculum.report_rows import report_rows_refresh
 from waypoint.people.services.checks import require_supervisor
 
 OverrideAction = Literal["no_action", "waived", "adjusted"]
@@ -104,6 +105,7 @@ def curriculum_assign(
             ],
         )
         assigned = cursor.rowcount
+        report_rows_refresh(plans=[curriculum.pk], people=targets.values("pk"))
         # The automatic assignment notice (R-CUR-10) is mailed once the assignments are committed; a mail server
         # that fails is logged and does not undo them.
         created_now = Assignment.objects.filter(curriculum=curriculum, assigned_by_id=by.pk, created_at=created_at)
@@ -161,8 +163,10 @@ def assignment_override_milestone(
         if assignment.group_id is not None:
             Assignment.objects.filter(pk=assignment.pk).update(group=None, updated_at=timezone.now())
             assignment.group = None
+        pair = {"plans": [assignment.curriculum_id], "people": [assignment.person_id]}
         if action == "no_action":
             MilestoneStatus.objects.filter(assignment=assignment, milestone=milestone).delete()
+            report_rows_refresh(**pair)
             return None
         waived = action == "waived"
         status, _ = MilestoneStatus.objects.update_or_create(
@@ -176,6 +180,7 @@ def assignment_override_milestone(
                 "set_by_id": by.pk,
             },
         )
+        report_rows_refresh(**pair)
     return status
 
 
@@ -184,3 +189,4 @@ def assignment_delete(*, assignment: Assignment, by: AbstractBaseUser) -> None:
     require_supervisor(by, "Removing a learning plan assignment")
     with transaction.atomic():
         assignment.delete()
+        report_rows_refresh(plans=[assignment.curriculum_id], people=[assignment.person_id])

@@ -15,12 +15,14 @@ from waypoint.core.errors import Conflict, ValidationFailed
 from waypoint.core.validation import refuse, refuse_unknown
 from waypoint.curriculum import rules
 from waypoint.curriculum.models import Catalog, Curriculum, Milestone, MilestoneProgram, Program
+from waypoint.curriculum.report_rows import report_rows_refresh
 from waypoint.curriculum.services.programs import validate
 from waypoint.people.services.checks import assign, require_supervisor
 
 # Positions are moved out of the way before renumbering, so that no row ever collides with another's position
 # while a single UPDATE runs (PostgreSQL checks unique constraints row by row).
 _PARKED = 1_000_000
+PROGRESS_FIELDS = {"metric", "units", "due_date"}
 
 
 class CurriculumValues(TypedDict, total=False):
@@ -171,11 +173,13 @@ def milestone_create(*, curriculum: Curriculum, by: AbstractBaseUser, values: Mi
         assign(milestone, values)
         validate(milestone, "milestone", rules.milestone_problems(milestone.metric, milestone.units))
         milestone.save()
+        report_rows_refresh(plans=[locked.pk])
     return milestone
 
 
 def milestone_update(*, milestone: Milestone, by: AbstractBaseUser, changes: MilestoneValues) -> Milestone:
-    """Change a milestone; its metric and units must still suit the programs linked to it (R-CUR-2)."""
+    """Change a milestone; its metric and units must still suit the programs linked to it (R-CUR-2). A change to
+    what progress is measured by (metric, units, due date) rewrites the plan's report rows."""
     require_supervisor(by, "Changing a milestone")
     refuse_unknown(changes, MilestoneValues.__annotations__, "milestone")
     with transaction.atomic():
@@ -184,6 +188,8 @@ def milestone_update(*, milestone: Milestone, by: AbstractBaseUser, changes: Mil
         kinds = current.programs.values_list("kind", flat=True).distinct()
         validate(current, "milestone", rules.milestone_problems(current.metric, current.units, kinds))
         current.save()
+        if PROGRESS_FIELDS & changes.keys():
+            report_rows_refresh(plans=[current.curriculum_id])
     return current
 
 
@@ -195,6 +201,7 @@ def milestone_delete(*, milestone: Milestone, by: AbstractBaseUser) -> None:
         Milestone.objects.filter(pk=milestone.pk).delete()
         remaining = Milestone.objects.filter(curriculum=curriculum)
         _renumber(remaining, list(remaining.order_by("position").values_list("pk", flat=True)))
+        report_rows_refresh(plans=[curriculum.pk])
 
 
 def milestones_reorder(*, curriculum: Curriculum, milestone_ids: Sequence[int], by: AbstractBaseUser) -> None:
@@ -230,6 +237,7 @@ def milestone_link_programs(
         MilestoneProgram.objects.bulk_create(
             MilestoneProgram(milestone=locked, program=p, position=last + index) for index, p in enumerate(new, 1)
         )
+        report_rows_refresh(plans=[locked.curriculum_id])
         return list(locked.links.select_related("program").order_by("position"))
 
 
@@ -245,6 +253,7 @@ def milestone_unlink_program(*, milestone: Milestone, program: Program, by: Abst
             )
         links = MilestoneProgram.objects.filter(milestone=locked)
         _renumber(links, list(links.order_by("position").values_list("pk", flat=True)))
+        report_rows_refresh(plans=[locked.curriculum_id])
 
 
 def milestone_reorder_programs(*, milestone: Milestone, program_ids: Sequence[int], by: AbstractBaseUser) -> None:

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from waypoint.core.errors import Conflict
 from waypoint.core.validation import refuse, refuse_unknown
 from waypoint.curriculum.models import Catalog, Metric, Program, ProgramKind, Session
+from waypoint.curriculum.report_rows import plans_linking, report_rows_refresh
 from waypoint.people.services.checks import assign, require_supervisor
 
 
@@ -47,7 +48,8 @@ def program_create(*, by: AbstractBaseUser, values: ProgramValues) -> Program:
 
 
 def program_update(*, program: Program, by: AbstractBaseUser, changes: ProgramValues) -> Program:
-    """Change a program; it becomes an activity only without sessions and outside Credits milestones (R-CUR-2)."""
+    """Change a program; it becomes an activity only without sessions and outside Credits milestones (R-CUR-2). A
+    change of credits or kind rewrites the report rows of the plans it is linked to."""
     require_supervisor(by, "Changing a program")
     refuse_unknown(changes, ProgramValues.__annotations__, "program")
     with transaction.atomic():
@@ -63,6 +65,8 @@ def program_update(*, program: Program, by: AbstractBaseUser, changes: ProgramVa
                 )
         validate(current, "program", problems)
         current.save()
+        if {"credits", "kind"} & changes.keys():
+            report_rows_refresh(plans=plans_linking([current.pk]))
     return current
 
 

@@ -43,6 +43,7 @@ from waypoint.curriculum.models import (
 )
 from waypoint.curriculum.notifications import registration_notification_send
 from waypoint.curriculum.progress import MilestoneFacts, requirements_from_json, units_done
+from waypoint.curriculum.report_rows import report_rows_refresh
 from waypoint.curriculum.rules import auto_registers
 from waypoint.people.services.checks import require_supervisor
 
@@ -192,6 +193,11 @@ def _enrol(
     return made
 
 
+def _refresh(registration: Registration) -> None:
+    """The registration's (plan, person) report row shows it (R-CUR-8, R-CUR-11)."""
+    report_rows_refresh(plans=[registration.curriculum_id], people=[registration.person_id])
+
+
 def _mark_registered(registration: Registration) -> None:
     """Registered now; the registration notice (R-CUR-10) is mailed once committed, and a mail server that fails
     is logged without undoing the registration."""
@@ -200,6 +206,7 @@ def _mark_registered(registration: Registration) -> None:
         status=RegistrationStatus.REGISTERED, completed_at=now, updated_at=now
     )
     registration.status, registration.completed_at = RegistrationStatus.REGISTERED, now
+    _refresh(registration)
     registered = Registration.objects.select_related("curriculum", "person").filter(pk=registration.pk)
     transaction.on_commit(lambda: registration_notification_send(registered.get()), robust=True)
 
@@ -218,9 +225,11 @@ def registration_start(*, curriculum: Curriculum, person: AbstractBaseUser) -> R
             return existing
         try:
             with transaction.atomic():
-                return Registration.objects.create(curriculum=curriculum, person_id=person.pk)
+                made = Registration.objects.create(curriculum=curriculum, person_id=person.pk)
         except IntegrityError as exc:
             raise Conflict("Your registration was started elsewhere a moment ago; reload the page.") from exc
+        _refresh(made)
+        return made
 
 
 def registration_next_step(registration: Registration) -> Step:
@@ -356,6 +365,7 @@ def registration_delete(*, registration: Registration, by: AbstractBaseUser) -> 
         Registration.objects.filter(pk=registration.pk).update(
             status=RegistrationStatus.CANCELLED, cancelled_at=now, updated_at=now
         )
+        _refresh(registration)
     return unenrolled
 
 
@@ -381,9 +391,11 @@ def my_learning_add(*, curriculum: Curriculum, person: AbstractBaseUser) -> Regi
             return existing
         try:
             with transaction.atomic():
-                return Registration.objects.create(curriculum=curriculum, person_id=person.pk, via_my_learning=True)
+                made = Registration.objects.create(curriculum=curriculum, person_id=person.pk, via_my_learning=True)
         except IntegrityError as exc:
             raise Conflict("This learning plan was added to your My Learning a moment ago; reload the page.") from exc
+        _refresh(made)
+        return made
 
 
 def my_learning_remove(*, curriculum: Curriculum, person: AbstractBaseUser) -> Registration:
@@ -409,4 +421,5 @@ def my_learning_remove(*, curriculum: Curriculum, person: AbstractBaseUser) -> R
             status=RegistrationStatus.CANCELLED, cancelled_at=now, updated_at=now
         )
         registration.status, registration.cancelled_at = RegistrationStatus.CANCELLED, now
+        _refresh(registration)
     return registration

@@ -544,7 +544,8 @@ def report(request: HttpRequest, report: str) -> HttpResponse:
     title, page_of = REPORTS[report]
     flt = _report_filter(request)
     raw_page = request.GET.get("page", "")
-    result = page_of(flt, page=int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1, page_size=PAGE_SIZE)
+    number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    result = page_of(flt, page=number, page_size=PAGE_SIZE, chart=True)
     page = Paginator(range(result.count), PAGE_SIZE).get_page(result.page)
     counts = result.status_counts or {}
     total = sum(counts.values()) or 1
