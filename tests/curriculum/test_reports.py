@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from openpyxl import load_workbook
 
 from tests.curriculum import factories as cf
-from waypoint.curriculum.exports import HIGHLIGHTS_HEADINGS, csv_response, people_headings, xlsx_response
+from waypoint.curriculum.exports import HIGHLIGHTS_HEADINGS, csv_response, people_headings, report_xlsx_response
 from waypoint.curriculum.models import (
     Assignment,
     Curriculum,
@@ -271,7 +271,7 @@ def test_excel_download_of_people_by_learning_plan_has_a_column_group_per_milest
     assign(made, person)
     completed(person, *programs[0])
 
-    response = xlsx_response("people", flt(), "people", "People by Learning Plan")
+    response = report_xlsx_response("people", flt(), "people", "People by Learning Plan")
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     sheet = book.active
     assert sheet is not None

@@ -1,16 +1,14 @@
 """The Attainments (PLR) grid as CSV or Excel (R-PLR-5): the grid's columns, any number of rows, streamed."""
 
 import csv
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from waypoint.attainments.models import PlrRow
+from waypoint.core.xlsx import xlsx_response
 
 # (column, heading) in the grid's order: learner identity, the learning event, then the four codes.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -82,18 +80,4 @@ def rows_csv_response(rows: QuerySet[PlrRow], filename: str) -> StreamingHttpRes
 
 
 def rows_xlsx_response(rows: QuerySet[PlrRow], filename: str) -> FileResponse:
-    """A write-only workbook streams rows to a temporary file (memory stays flat), which is then sent."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Attainments (PLR)")
-    sheet.append(HEADINGS)
-    for values in export_rows(rows):
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
-    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it once sent
-    book.save(file)
-    file.seek(0)
-    return FileResponse(
-        file,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(filename=filename, title="Attainments (PLR)", headings=HEADINGS, rows=export_rows(rows))

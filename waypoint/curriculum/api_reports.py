@@ -10,7 +10,7 @@ from ninja import Query, Router
 
 from waypoint.api.auth import acting_user
 from waypoint.api.schemas import ERRORS, PathId
-from waypoint.curriculum.exports import csv_response, xlsx_response
+from waypoint.curriculum.exports import csv_response, report_xlsx_response
 from waypoint.curriculum.models import NotificationTemplate
 from waypoint.curriculum.notifications import (
     assignment_notifications_send,
@@ -76,7 +76,7 @@ def report_status_highlights_csv(request: HttpRequest, query: Query[ReportFilter
 @router.get("/learning-plans/reports/status-highlights.xlsx", response={200: None, **ERRORS})
 def report_status_highlights_xlsx(request: HttpRequest, query: Query[ReportFilterQuery]) -> FileResponse:
     """Every row of Learning Plan Status Highlights with the same filters, as an Excel workbook."""
-    return xlsx_response("status-highlights", query.report_filter(), HIGHLIGHTS, "Status Highlights")
+    return report_xlsx_response("status-highlights", query.report_filter(), HIGHLIGHTS, "Status Highlights")
 
 
 @router.get("/learning-plans/reports/people", response={200: PersonPlanPage, **ERRORS})
@@ -97,7 +97,7 @@ def report_people_csv(request: HttpRequest, query: Query[ReportFilterQuery]) -> 
 @router.get("/learning-plans/reports/people.xlsx", response={200: None, **ERRORS})
 def report_people_xlsx(request: HttpRequest, query: Query[ReportFilterQuery]) -> FileResponse:
     """Every row of People by Learning Plan, four columns per milestone, as an Excel workbook."""
-    return xlsx_response("people", query.report_filter(), PEOPLE, "People by Learning Plan")
+    return report_xlsx_response("people", query.report_filter(), PEOPLE, "People by Learning Plan")
 
 
 def _template_out(template: NotificationTemplate) -> dict[str, Any]:

@@ -1,19 +1,17 @@
-"""The two Learning Plan reports as CSV (streamed) or Excel (write-only workbook) downloads (R-CUR-11).
+"""The two Learning Plan reports as CSV or Excel downloads, both streamed from one statement (R-CUR-11).
 
 Headings say "Learning Plan" whatever professionals' pages call it (R-CUR-12).
 """
 
 import csv
 import datetime as dt
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from waypoint.core.xlsx import xlsx_response
 from waypoint.curriculum.reports import (
     MILESTONE_LABELS,
     MilestoneProgress,
@@ -158,21 +156,6 @@ def csv_response(report: str, flt: ReportFilter, filename: str) -> StreamingHttp
     return response
 
 
-def xlsx_response(report: str, flt: ReportFilter, filename: str, sheet_title: str) -> FileResponse:
-    """A write-only workbook streams rows to a temporary file (memory stays flat), which is then sent."""
+def report_xlsx_response(report: str, flt: ReportFilter, filename: str, sheet_title: str) -> FileResponse:
     headings, rows = report_table(report, flt)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(sheet_title[:31])
-    sheet.append(headings)
-    clean: Callable[[Any], Any] = lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v  # noqa: E731
-    for values in rows:
-        sheet.append([clean(v) for v in values])
-    file = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it once sent
-    book.save(file)
-    file.seek(0)
-    return FileResponse(
-        file,
-        as_attachment=True,
-        filename=f"{filename}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    return xlsx_response(filename=filename, title=sheet_title, headings=headings, rows=rows)

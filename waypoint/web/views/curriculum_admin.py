@@ -581,4 +581,4 @@ def report_download(request: HttpRequest, report: str, kind: str) -> HttpRespons
     filename = title.lower().replace(" ", "-")
     if kind == "csv":
         return exports.csv_response(report, flt, filename)
-    return exports.xlsx_response(report, flt, filename, title)
+    return exports.report_xlsx_response(report, flt, filename, title)
