@@ -183,6 +183,16 @@ urlpatterns = [
         curriculum_admin.milestone_program_move,
         name="curriculum_program_move",
     ),
+    path(
+        "learning-plans/<int:curriculum_id>/milestones/order/",
+        curriculum_admin.milestones_order,
+        name="curriculum_milestones_order",
+    ),
+    path(
+        "learning-plans/<int:curriculum_id>/milestones/<int:milestone_id>/programs/order/",
+        curriculum_admin.milestone_programs_order,
+        name="curriculum_programs_order",
+    ),
     path("learning-plans/<int:curriculum_id>/users/", curriculum_admin.plan_users, name="curriculum_users"),
     path("learning-plans/<int:curriculum_id>/users/notify/", curriculum_admin.plan_notify, name="curriculum_notify"),
     path(

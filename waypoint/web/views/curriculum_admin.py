@@ -3,6 +3,7 @@
 Staff pages: they always say "Learning Plan"; the renameable term is for professionals' pages only (R-CUR-12).
 """
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
@@ -10,13 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from waypoint.core.errors import ApplicationError
+from waypoint.core.errors import ApplicationError, PermissionRefused
 from waypoint.curriculum import exports, reports
 from waypoint.curriculum.models import (
     Assignment,
@@ -326,6 +327,56 @@ def milestone_program_move(
         "Changed the order of the linked programs.",
     )
     return redirect("curriculum_milestone_edit", plan.pk, milestone.pk)
+
+
+def _reorder_answer(request: HttpRequest, save: Callable[[list[int]], str]) -> JsonResponse:
+    """Answer a drag-to-reorder request: `save(ids)` puts the posted `order` ids in place (one service call) and
+    says what it did. JSON, because the page's script shows the message or restores the previous order on refusal;
+    a refused or malformed order changes nothing."""
+    if staff_profile(request.user) is None and not staff_perms(request.user):
+        return JsonResponse({"error": "Learning plan administration is for staff."}, status=403)
+    posted = request.POST.getlist("order")
+    if not all(value.isascii() and value.isdigit() for value in posted):
+        return JsonResponse({"error": "The new order must list ids only, as whole numbers."}, status=400)
+    try:
+        message = save([int(value) for value in posted])
+    except Http404 as e:
+        return JsonResponse({"error": str(e)}, status=404)
+    except PermissionRefused as e:
+        return JsonResponse({"error": e.message}, status=403)
+    except ApplicationError as e:
+        stale = {"milestone_ids", "program_ids"} & set(e.fields)
+        hint = " It may have changed since this page was shown: reload the page." if stale else ""
+        return JsonResponse({"error": e.message + hint}, status=400)
+    return JsonResponse({"message": message})
+
+
+@login_required
+@require_POST
+def milestones_order(request: HttpRequest, curriculum_id: int) -> JsonResponse:
+    """Put every milestone of a plan in the posted order (R-CUR-2: drag to reorder). Milestones always have an
+    order, whether or not the plan enforces it: professionals see them numbered and register in them in turn."""
+
+    def save(ids: list[int]) -> str:
+        plan = _plan_or_404(curriculum_id)
+        milestones_reorder(curriculum=plan, milestone_ids=ids, by=acting_user(request))
+        return f"Saved the new order of the milestones of {plan.name}."
+
+    return _reorder_answer(request, save)
+
+
+@login_required
+@require_POST
+def milestone_programs_order(request: HttpRequest, curriculum_id: int, milestone_id: int) -> JsonResponse:
+    """Put every program linked to a milestone in the posted order; refused unless the milestone enforces program
+    order (R-CUR-2: drag to reorder when order is enforced)."""
+
+    def save(ids: list[int]) -> str:
+        milestone = _milestone_or_404(_plan_or_404(curriculum_id), milestone_id)
+        milestone_reorder_programs(milestone=milestone, program_ids=ids, by=acting_user(request))
+        return f"Saved the new order of the programs linked to {milestone.name}."
+
+    return _reorder_answer(request, save)
 
 
 @login_required
