@@ -90,6 +90,7 @@ api.add_router("", "waypoint.automation.api.router")
 api.add_router("", "waypoint.curriculum.api_plans.router")
 api.add_router("", "waypoint.curriculum.api_people.router")
 api.add_router("", "waypoint.curriculum.api_reports.router")
+api.add_router("", "waypoint.curriculum.api_groups.router")
 
 
 _fallback = Router()

@@ -116,6 +116,33 @@ def catalog_create(*, by: AbstractBaseUser, values: CatalogValues) -> Catalog:
     return catalog
 
 
+def catalog_update(*, catalog: Catalog, by: AbstractBaseUser, changes: CatalogValues) -> Catalog:
+    """Rename a catalog or change its description; the plans in it stay."""
+    require_supervisor(by, "Changing a catalog")
+    refuse_unknown(changes, CatalogValues.__annotations__, "catalog")
+    with transaction.atomic():
+        current = Catalog.objects.select_for_update().get(pk=catalog.pk)
+        assign(current, changes)
+        validate(current, "catalog", {})
+        current.save()
+    return current
+
+
+def catalog_delete(*, catalog: Catalog, by: AbstractBaseUser) -> None:
+    """Delete an empty catalog. One that still lists plans is refused: professionals find plans through catalogs,
+    so taking plans out of one is a choice made plan by plan (R-CUR-9), never a side effect."""
+    require_supervisor(by, "Deleting a catalog")
+    with transaction.atomic():
+        current = Catalog.objects.select_for_update().get(pk=catalog.pk)
+        listed = current.curricula.count()
+        if listed:
+            raise Conflict(
+                f"The catalog {current.name} still lists {listed} learning plan(s); "
+                "remove them from it first, then delete it."
+            )
+        current.delete()
+
+
 def validate(instance: models.Model, noun: str, problems: dict[str, str], *, exclude: tuple[str, ...] = ()) -> None:
     """Model validation and the rules' problems together, refused in one `ValidationFailed`."""
     errors: dict[str, list[str]] = {}
