@@ -98,6 +98,8 @@ def _units_done(t: dict[str, str]) -> tuple[str, str, str]:
     JOIN "{t["link"]}" mp ON mp.program_id = pe.program_id
     JOIN "{t["program"]}" p ON p.id = pe.program_id
     WHERE pe.status = 'completed' AND pe.person_id IN (SELECT person_id FROM sel)
+      AND mp.milestone_id IN (SELECT x.id FROM "{t["milestone"]}" x
+                              WHERE x.curriculum_id IN (SELECT curriculum_id FROM sel))
     GROUP BY pe.person_id, mp.milestone_id
 ),
 """
@@ -162,7 +164,7 @@ SELECT curriculum_id, person_id, milestone_id,
        required, done, due_date
 FROM am
 WHERE 1 = 1
-ON CONFLICT (curriculum_id, person_id, milestone_id) DO UPDATE SET
+ON CONFLICT (person_id, curriculum_id, milestone_id) DO UPDATE SET
     state = excluded.state, units_required = excluded.units_required, units_done = excluded.units_done,
     due_date = excluded.due_date"""
     return sql, params
