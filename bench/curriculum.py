@@ -176,6 +176,25 @@ def run_one(args: argparse.Namespace) -> bool:
         seconds, page = timed(lambda fn=fn, flt=flt, chart=chart: fn(flt, page=1, page_size=50, chart=chart))
         ok &= seconds < PAGE_TARGET
         print(f"| {name} | {seconds:.2f} | {page.count:,} | < {PAGE_TARGET:.0f} s |")
+    # The pages themselves, through the views and templates: 50 rows, the chart and the filters.
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from waypoint.people.models import StaffProfile
+
+    admin = get_user_model().objects.create_user(username="bench.admin")
+    StaffProfile.objects.create(user=admin, permissions=[], all_groups=True)
+    client = Client()
+    client.force_login(admin)
+    assert client.get("/learning-plans/").status_code == 200  # a running server has loaded its URLs and templates
+    for path, name in (
+        ("/learning-plans/reports/status-highlights/", "Status Highlights page (HTTP, with the chart)"),
+        ("/learning-plans/reports/people/?status=in_progress", "People by Learning Plan page (HTTP), In Progress"),
+    ):
+        seconds, response = timed(lambda path=path: client.get(path))
+        assert response.status_code == 200, response.status_code
+        ok &= seconds < PAGE_TARGET
+        print(f"| {name} | {seconds:.2f} | {len(response.content) / 1e3:.0f} kB | < {PAGE_TARGET:.0f} s |")
     for report, label in (("status-highlights", "Status Highlights"), ("people", "People by Learning Plan")):
         flt = ReportFilter(today=today)
         seconds, size = timed(lambda report=report, flt=flt: consume(csv_response(report, flt, report)))
