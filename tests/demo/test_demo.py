@@ -261,8 +261,9 @@ def test_the_demo_has_learning_plans_assigned_to_a_group_of_professionals(built:
         RegistrationStatus,
         RegistrationType,
     )
+    from waypoint.curriculum.reports import ReportFilter, status_highlights_page
     from waypoint.curriculum.rules import auto_registers
-    from waypoint.demo.staff import DEMO_PROFESSIONALS
+    from waypoint.demo.staff import DEMO_PROFESSIONALS, DEMO_TEAM
 
     plans = Curriculum.objects.all()
     assert set(plans.values_list("registration_type", flat=True)) == set(RegistrationType.values)
@@ -281,7 +282,9 @@ def test_the_demo_has_learning_plans_assigned_to_a_group_of_professionals(built:
     assert all(p.username in logins_table() for p in DEMO_PROFESSIONALS)
 
     group = ProfessionalGroup.objects.get()
-    assert set(group.members.all()) == set(professionals)
+    team = get_user_model().objects.filter(username__in=[p.username for p in DEMO_TEAM])
+    assert set(group.members.all()) == set(professionals) | set(team)
+    assert not any(p.has_usable_password() for p in team)
     for member in group.members.all():
         assignment = Assignment.objects.get(person=member, curriculum=enforced, group=group)
         assert assignment.due_date == enforced.due_date
@@ -295,3 +298,12 @@ def test_the_demo_has_learning_plans_assigned_to_a_group_of_professionals(built:
     linked = {link.program_id for m in enforced.milestones.all() for link in m.links.all()}
     assert set(enrolled.values_list("program_id", flat=True)) == linked
     assert all(e.session is None or e.session.starts_at.date() > TODAY for e in enrolled)
+
+    # The rest of the group completed programs in sessions already held: the reports show a spread of progress.
+    rows = status_highlights_page(ReportFilter(plan=enforced.pk, today=TODAY), chart=True)
+    assert rows.count == len(DEMO_PROFESSIONALS) + len(DEMO_TEAM)
+    assert rows.status_counts is not None
+    assert sum(1 for n in rows.status_counts.values() if n) >= 3
+    done = ProgramEnrolment.objects.filter(status="completed")
+    assert done.exists()
+    assert all(e.session is None or e.session.ends_at.date() < TODAY for e in done)

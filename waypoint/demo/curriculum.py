@@ -2,8 +2,10 @@
 
 A handful of programs (with future sessions) and one activity, two catalogs and three learning plans: an Enforced
 one with auto-register (every milestone requires as many sessions as it links offerings), a Non-enforced one with
-Add to My Learning and a Disabled one. One professional group holds the demo's professional logins and is assigned
-the Enforced plan; the first professional is registered in it and enrolled in its programs. Every table is written
+Add to My Learning and a Disabled one. One professional group holds the demo's professional logins and eight more
+new tutors, and is assigned the Enforced plan; the first professional is registered in it and enrolled in its
+programs, and the others have completed some programs in sessions already held, so the reports have a spread of
+progress to show. Every table is written
 with one statement (a fixed handful of reads in between), whatever the number of learners.
 """
 
@@ -12,6 +14,8 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
@@ -19,6 +23,7 @@ from waypoint.curriculum.models import (
     Assignment,
     Catalog,
     Curriculum,
+    EnrolmentStatus,
     Metric,
     Milestone,
     MilestoneProgram,
@@ -33,10 +38,21 @@ from waypoint.curriculum.models import (
 )
 from waypoint.curriculum.report_rows import report_rows_refresh
 from waypoint.curriculum.services.assignments import assignment_requirements
-from waypoint.demo.staff import DEMO_PROFESSIONALS
+from waypoint.demo.staff import DEMO_PROFESSIONALS, DEMO_TEAM
 
 PROFESSIONAL_GROUP = "New Tutors"
 REGISTERED_PROFESSIONAL = DEMO_PROFESSIONALS[0].username
+# What the rest of the new tutors (`DEMO_TEAM`) have completed, by program code, in the sessions already held.
+TEAM_COMPLETED: tuple[tuple[str, ...], ...] = (
+    ("LP-SAFE-101", "LP-PREVENT-201", "LP-COACH-102", "LP-ASSESS-103"),
+    ("LP-SAFE-101", "LP-PREVENT-201"),
+    ("LP-SAFE-101",),
+    ("LP-PREVENT-201",),
+    ("LP-SAFE-101", "LP-PREVENT-201", "LP-COACH-102"),
+    (),
+    ("LP-COACH-102",),
+    (),
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ PROGRAMS: tuple[_ProgramSpec, ...] = (
         "Recognising and reporting safeguarding concerns in work-based learning.",
         "1.5",
         sessions=(
+            (-28, 9, 16, "Leeds Training Centre, Room 2", ""),
             (10, 9, 16, "Leeds Training Centre, Room 2", ""),
             (24, 13, 16, "Manchester Hub, Seminar Room", ""),
             (45, 9, 20, "Online", "https://meet.example.com/safeguarding"),
@@ -67,7 +84,11 @@ PROGRAMS: tuple[_ProgramSpec, ...] = (
         "Coaching Conversations",
         "Structured coaching for progress reviews with apprentices and their managers.",
         "2",
-        sessions=((14, 10, 12, "Leeds Training Centre, Room 1", ""), (42, 10, 12, "Birmingham Office, Room 4", "")),
+        sessions=(
+            (-14, 10, 12, "Leeds Training Centre, Room 1", ""),
+            (14, 10, 12, "Leeds Training Centre, Room 1", ""),
+            (42, 10, 12, "Birmingham Office, Room 4", ""),
+        ),
     ),
     _ProgramSpec(
         "LP-ASSESS-103",
@@ -75,6 +96,7 @@ PROGRAMS: tuple[_ProgramSpec, ...] = (
         "Planning, judging and recording assessment against the standard's criteria.",
         "3",
         sessions=(
+            (-7, 9, 10, "Newcastle Office, Training Suite", ""),
             (7, 9, 10, "Newcastle Office, Training Suite", ""),
             (21, 9, 10, "Leeds Training Centre, Room 2", ""),
             (35, 13, 10, "Bristol Office, Room 3", ""),
@@ -242,8 +264,19 @@ def learning_plans_build(*, today: dt.date, now: dt.datetime, user_ids: dict[str
     # over the group's members, with the plan's due date and its requirements as first assigned.
     group = ProfessionalGroup.objects.create(name=PROFESSIONAL_GROUP)
     Members = ProfessionalGroup.members.through
+    team = get_user_model().objects.bulk_create(
+        get_user_model()(
+            username=p.username,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            email=f"{p.username}@example.org",
+            password=make_password(None),
+        )
+        for p in DEMO_TEAM
+    )
     Members.objects.bulk_create(
-        Members(professionalgroup_id=group.pk, user_id=user_ids[p.username]) for p in DEMO_PROFESSIONALS
+        [Members(professionalgroup_id=group.pk, user_id=user_ids[p.username]) for p in DEMO_PROFESSIONALS]
+        + [Members(professionalgroup_id=group.pk, user_id=person.pk) for person in team]
     )
     enforced = curricula[[p.name for p in PLANS].index(ENFORCED_PLAN)]
     table, members = (connection.ops.quote_name(m._meta.db_table) for m in (Assignment, Members))
@@ -278,10 +311,14 @@ def learning_plans_build(*, today: dt.date, now: dt.datetime, user_ids: dict[str
         completed_at=now,
     )
     first_session: dict[int, int] = {}
-    for program_id, session_id in Session.objects.order_by("program_id", "starts_at", "pk").values_list(
-        "program_id", "pk"
+    held: dict[int, tuple[int, dt.datetime]] = {}
+    for program_id, session_id, ends_at in Session.objects.order_by("program_id", "starts_at", "pk").values_list(
+        "program_id", "pk", "ends_at"
     ):
-        first_session.setdefault(program_id, session_id)
+        if ends_at < at(0, 0):  # held before the demo's day
+            held[program_id] = (session_id, ends_at)
+        else:
+            first_session.setdefault(program_id, session_id)
     ProgramEnrolment.objects.bulk_create(
         ProgramEnrolment(
             person_id=registration.person_id,
@@ -293,6 +330,19 @@ def learning_plans_build(*, today: dt.date, now: dt.datetime, user_ids: dict[str
         for spec, milestone in zip(specs, milestones, strict=True)
         if milestone.curriculum_id == enforced.pk
         for code in spec.programs
+    )
+
+    # The rest of the team completed programs in the sessions already held (activities: a week ago).
+    ProgramEnrolment.objects.bulk_create(
+        ProgramEnrolment(
+            person_id=person.pk,
+            program_id=program_ids[code],
+            session_id=held[program_ids[code]][0] if program_ids[code] in held else None,
+            status=EnrolmentStatus.COMPLETED,
+            completed_at=held[program_ids[code]][1] if program_ids[code] in held else at(-7, 12),
+        )
+        for person, codes in zip(team, TEAM_COMPLETED, strict=True)
+        for code in codes
     )
 
     # Written directly, like the services' set-based writes, so the reports' rows are worked out once for all.

@@ -109,8 +109,28 @@ DEMO_PROFESSIONALS: tuple[DemoProfessional, ...] = (
     DemoProfessional("pro.assigned", "Owen", "Fairclough", "own learning plans: assigned, not registered"),
 )
 
+# More professionals, without a demo login (no usable password): the rest of the new tutors' group, so that the
+# learning-plan reports have people to show.
+DEMO_TEAM: tuple[DemoProfessional, ...] = tuple(
+    DemoProfessional(f"{first}.{last}".lower(), first, last, "no login")
+    for first, last in (
+        ("Grace", "Okafor"),
+        ("Tom", "Whitaker"),
+        ("Aisha", "Rahman"),
+        ("Callum", "Reid"),
+        ("Megan", "Price"),
+        ("Kwame", "Mensah"),
+        ("Zuzanna", "Kowalska"),
+        ("Rhys", "Pritchard"),
+    )
+)
+
 TUTORS: tuple[DemoStaff, ...] = tuple(s for s in DEMO_STAFF if s.is_tutor)
-USERNAMES: tuple[str, ...] = tuple(s.username for s in DEMO_STAFF) + tuple(p.username for p in DEMO_PROFESSIONALS)
+USERNAMES: tuple[str, ...] = (
+    tuple(s.username for s in DEMO_STAFF)
+    + tuple(p.username for p in DEMO_PROFESSIONALS)
+    + tuple(p.username for p in DEMO_TEAM)
+)
 
 
 def logins_table() -> str:
