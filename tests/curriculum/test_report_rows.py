@@ -277,3 +277,45 @@ def test_the_rebuild_command_works_out_rows_written_by_other_means_and_refuses_a
     assert row(plan, ada).milestones_total == 2
     with pytest.raises(CommandError, match="no learning plan"):
         call_command("curriculum_report_rows", "--plan", "999999")
+
+
+def test_the_django_admin_keeps_report_rows_current_and_deletes_no_history(client: Any) -> None:
+    """R-CUR-11: a program's credits changed in the Django admin rewrite its plans' rows; programs, their sessions
+    and milestones are not deleted there (the pages' services refuse to delete what progress is counted from)."""
+    boss = cf.supervisor()
+    plan = cf.curriculum()
+    credits = cf.program(credits=Decimal(1))
+    cf.milestone(plan, programs=[credits], metric=Metric.CREDITS, units=Decimal(2))
+    ada = cf.professional()
+    curriculum_assign(curriculum=plan, people=people(ada), by=boss)
+    enrolments_set_completed(enrolments=enrol(ada, credits), completed=True, by=boss)
+    assert row(plan, ada).status == "in_progress"
+    session = credits.sessions.get()
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw"))
+
+    response = client.post(
+        f"/admin/curriculum/program/{credits.pk}/change/",
+        {
+            "name": credits.name,
+            "code": credits.code,
+            "kind": credits.kind,
+            "credits": "2",
+            "description": "",
+            "sessions-TOTAL_FORMS": "1",
+            "sessions-INITIAL_FORMS": "1",
+            "sessions-0-id": str(session.pk),
+            "sessions-0-program": str(credits.pk),
+            "sessions-0-starts_at_0": session.starts_at.strftime("%Y-%m-%d"),
+            "sessions-0-starts_at_1": session.starts_at.strftime("%H:%M:%S"),
+            "sessions-0-ends_at_0": session.ends_at.strftime("%Y-%m-%d"),
+            "sessions-0-ends_at_1": session.ends_at.strftime("%H:%M:%S"),
+            "sessions-0-location": session.location,
+            "sessions-0-DELETE": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert row(plan, ada).status == "completed"
+    assert credits.sessions.filter(pk=session.pk).exists()
+    assert client.get(f"/admin/curriculum/program/{credits.pk}/delete/").status_code == 403
+    assert_rows_current()

@@ -38,9 +38,14 @@ class SessionForm(forms.ModelForm):
 
 
 class SessionInline(admin.TabularInline):
+    """Sessions are deleted on the program's page, which refuses while anyone is enrolled."""
+
     model = Session
     form = SessionForm
     extra = 0
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Program)
@@ -54,6 +59,9 @@ class ProgramAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and {"credits", "kind"} & set(form.changed_data):
             report_rows_refresh(plans=plans_linking([obj.pk]))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a program carries its enrolments and completions, the history progress is counted from
 
 
 @admin.register(Catalog)
@@ -102,6 +110,9 @@ class MilestoneInline(admin.TabularInline):
     show_change_link = True
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
