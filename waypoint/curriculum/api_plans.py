@@ -1,8 +1,9 @@
-"""/programs, /sessions, /catalogs, /learning-plans, /milestones: building learning plans for professionals."""
+"""/programs, /sessions, /catalogs, /learning-plans, /milestones: building learning plans for professionals, and
+recording who completed the programs they were enrolled in (what their progress counts, R-CUR-2, R-CUR-11)."""
 
 from typing import Any, TypeVar
 
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
@@ -10,20 +11,33 @@ from waypoint.api.auth import acting_user
 from waypoint.api.schemas import ERRORS, PathId, paginate, plain
 from waypoint.core.errors import NotFound, ValidationFailed
 from waypoint.curriculum import services
-from waypoint.curriculum.models import Catalog, Curriculum, Milestone, MilestoneProgram, Program, Session
+from waypoint.curriculum.models import (
+    Catalog,
+    Curriculum,
+    Milestone,
+    MilestoneProgram,
+    Program,
+    ProgramEnrolment,
+    Session,
+)
 from waypoint.curriculum.schemas_plans import (
     CatalogFilter,
     CatalogIn,
     CatalogOut,
     CatalogPage,
+    CatalogPatch,
     CatalogPlacementIn,
     CatalogPlacementOut,
+    CompletionsIn,
+    CompletionsOut,
     CurriculumDetail,
     CurriculumFilter,
     CurriculumIn,
     CurriculumPage,
     CurriculumPatch,
     DuplicateIn,
+    EnrolmentFilter,
+    EnrolmentPage,
     MilestoneIn,
     MilestoneOrderIn,
     MilestoneOut,
@@ -39,6 +53,8 @@ from waypoint.curriculum.schemas_plans import (
     SessionOut,
     SessionPatch,
 )
+from waypoint.curriculum.selectors import matching_words, roster
+from waypoint.curriculum.services.enrolments import enrolments_set_completed
 
 router = Router(tags=["learning plans"])
 
@@ -86,6 +102,10 @@ def _session(session_id: int) -> Session:
     return _get(Session.objects.select_related("program"), session_id, "session")
 
 
+def _catalog(catalog_id: int) -> Catalog:
+    return _get(Catalog.objects.all(), catalog_id, "catalog")
+
+
 def _curriculum(curriculum_id: int) -> Curriculum:
     return _get(_curricula_detail(), curriculum_id, "learning plan")
 
@@ -105,21 +125,12 @@ def _existing(model: type[M], ids: list[int], field: str) -> QuerySet[M]:
     return rows
 
 
-def _words(queryset: QuerySet[M], search: str, *fields: str) -> QuerySet[M]:
-    for word in search.split():
-        match = Q()
-        for field in fields:
-            match |= Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(match)
-    return queryset
-
-
 # Programs and sessions
 
 
 @router.get("/programs", response={200: ProgramPage, **ERRORS})
 def programs_list(request: HttpRequest, filters: Query[ProgramFilter]) -> dict[str, object]:
-    programs = _words(_programs(), filters.search, "name", "code")
+    programs = matching_words(_programs(), filters.search, "name", "code")
     if filters.kind:
         programs = programs.filter(kind=filters.kind)
     return paginate(programs, filters)
@@ -162,17 +173,77 @@ def sessions_delete(request: HttpRequest, session_id: PathId) -> tuple[int, None
     return 204, None
 
 
+# Enrolments and completions (R-CUR-2: a milestone's progress counts the programs completed; R-CUR-11: the reports
+# follow at once)
+
+
+def _enrolments(enrolments: QuerySet[ProgramEnrolment], filters: EnrolmentFilter) -> dict[str, object]:
+    return paginate(roster(enrolments, search=filters.search, status=filters.status or ""), filters)
+
+
+@router.get("/sessions/{session_id}/enrolments", response={200: EnrolmentPage, **ERRORS})
+def sessions_enrolments(request: HttpRequest, session_id: PathId, filters: Query[EnrolmentFilter]) -> dict[str, object]:
+    """The session's roster, by person's name: enrolled, completed and cancelled enrolments."""
+    return _enrolments(ProgramEnrolment.objects.filter(session=_session(session_id)), filters)
+
+
+@router.get("/programs/{program_id}/enrolments", response={200: EnrolmentPage, **ERRORS})
+def programs_enrolments(request: HttpRequest, program_id: PathId, filters: Query[EnrolmentFilter]) -> dict[str, object]:
+    """Every enrolment of the program, in any of its sessions or in none (an activity's), by person's name;
+    `session_id` says which session."""
+    program = _get(Program.objects.all(), program_id, "program")
+    return _enrolments(ProgramEnrolment.objects.filter(program=program), filters)
+
+
+@router.post("/programs/{program_id}/completions", response={200: CompletionsOut, **ERRORS})
+def programs_completions(request: HttpRequest, program_id: PathId, payload: CompletionsIn) -> dict[str, int]:
+    """Mark enrolments of this program completed (or, with `completed: false`, back to enrolled), all in one change.
+    Refused, changing nothing, when an id is not an enrolment of this program (422) or an enrolment was cancelled
+    (422); needs Supervisor."""
+    program = _get(Program.objects.all(), program_id, "program")
+    wanted = set(payload.enrolment_ids)
+    chosen = ProgramEnrolment.objects.filter(program=program, pk__in=wanted)
+    strangers = sorted(wanted - set(chosen.values_list("pk", flat=True)))
+    if strangers:
+        message = (
+            f"No enrolment of {program.name} has id {', '.join(map(str, strangers))}; nothing was changed. "
+            "Send the enrolments of one program at a time."
+        )
+        raise ValidationFailed(message, fields={"enrolment_ids": [message]})
+    changed = enrolments_set_completed(enrolments=chosen, completed=payload.completed, by=acting_user(request))
+    return {"changed": changed}
+
+
 # Catalogs (R-CUR-9)
 
 
 @router.get("/catalogs", response={200: CatalogPage, **ERRORS})
 def catalogs_list(request: HttpRequest, filters: Query[CatalogFilter]) -> dict[str, object]:
-    return paginate(_words(Catalog.objects.all(), filters.search, "name"), filters)
+    return paginate(matching_words(Catalog.objects.all(), filters.search, "name"), filters)
 
 
 @router.post("/catalogs", response={201: CatalogOut, **ERRORS})
 def catalogs_create(request: HttpRequest, payload: CatalogIn) -> tuple[int, Catalog]:
     return 201, services.catalog_create(by=acting_user(request), values=_values(payload, partial=False))
+
+
+@router.get("/catalogs/{catalog_id}", response={200: CatalogOut, **ERRORS})
+def catalogs_read(request: HttpRequest, catalog_id: PathId) -> Catalog:
+    return _catalog(catalog_id)
+
+
+@router.patch("/catalogs/{catalog_id}", response={200: CatalogOut, **ERRORS})
+def catalogs_update(request: HttpRequest, catalog_id: PathId, payload: CatalogPatch) -> Catalog:
+    """Rename the catalog or change its description; the learning plans it lists stay."""
+    changes = _values(payload, partial=True)
+    return services.catalog_update(catalog=_catalog(catalog_id), by=acting_user(request), changes=changes)
+
+
+@router.delete("/catalogs/{catalog_id}", response={204: None, **ERRORS})
+def catalogs_delete(request: HttpRequest, catalog_id: PathId) -> tuple[int, None]:
+    """Refused (409) while the catalog lists learning plans: take them out of it first."""
+    services.catalog_delete(catalog=_catalog(catalog_id), by=acting_user(request))
+    return 204, None
 
 
 @router.post("/learning-plans/catalogs/add", response={200: CatalogPlacementOut, **ERRORS})
@@ -202,7 +273,7 @@ def learning_plans_catalogs_remove(request: HttpRequest, payload: CatalogPlaceme
 
 @router.get("/learning-plans", response={200: CurriculumPage, **ERRORS})
 def learning_plans_list(request: HttpRequest, filters: Query[CurriculumFilter]) -> dict[str, object]:
-    curricula = _words(Curriculum.objects.prefetch_related("catalogs"), filters.search, "name", "description")
+    curricula = matching_words(Curriculum.objects.prefetch_related("catalogs"), filters.search, "name", "description")
     if filters.catalog_id is not None:
         curricula = curricula.filter(catalogs=filters.catalog_id)
     if filters.registration_type:

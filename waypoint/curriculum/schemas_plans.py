@@ -1,4 +1,5 @@
-"""API shapes of learning plans for professionals (curricula), milestones, programs, sessions and catalogs."""
+"""API shapes of learning plans for professionals (curricula), milestones, programs, sessions, their enrolments and
+completions, and catalogs."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,7 +10,7 @@ from pydantic import Field, model_validator
 
 from waypoint.api.schemas import Id, PageQuery, Required30, Required120, Required200, Text, Text200, reject_nulls
 from waypoint.curriculum import rules
-from waypoint.curriculum.models import Metric, ProgramKind, RegistrationType
+from waypoint.curriculum.models import EnrolmentStatus, Metric, ProgramKind, RegistrationType
 from waypoint.curriculum.services import DuplicateMode
 
 Units = Annotated[Decimal, Field(ge=0, max_digits=6, decimal_places=2)]
@@ -103,6 +104,61 @@ class ProgramPatch(_ProgramFields):
         return reject_nulls(data, nullable=())
 
 
+# Enrolments in programs and sessions, and their completion (R-CUR-2: progress counts completed programs)
+
+
+class EnrolmentFilter(PageQuery):
+    search: Text200 = Field("", description="Every word must match the person's name, username or email.")
+    status: EnrolmentStatus | None = None
+
+
+class EnrolledPersonOut(Schema):
+    id: int
+    name: str
+    username: str
+    email: str
+
+
+class EnrolmentOut(Schema):
+    id: int
+    program_id: int
+    session_id: int | None = Field(description="Null for an enrolment without a session (an activity's).")
+    person: EnrolledPersonOut
+    status: str = Field(description="enrolled, completed or cancelled.")
+    enrolled_at: dt.datetime
+    completed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_person(obj: Any) -> dict[str, Any]:
+        person = obj.person
+        return {
+            "id": person.pk,
+            "name": person.get_full_name() or person.get_username(),
+            "username": person.get_username(),
+            "email": person.email,
+        }
+
+    @staticmethod
+    def resolve_enrolled_at(obj: Any) -> dt.datetime:
+        return obj.created_at
+
+
+class EnrolmentPage(Schema):
+    items: list[EnrolmentOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class CompletionsIn(Schema):
+    enrolment_ids: Ids = Field(description="Enrolments of this program: in any of its sessions, or without one.")
+    completed: bool = Field(description="true: mark them completed; false: back to enrolled, to correct a mistake.")
+
+
+class CompletionsOut(Schema):
+    changed: int = Field(description="Enrolments whose status changed; those already so stay as they were.")
+
+
 # Catalogs
 
 
@@ -126,6 +182,16 @@ class CatalogPage(Schema):
 class CatalogIn(Schema):
     name: Required120
     description: Description = ""
+
+
+class CatalogPatch(Schema):
+    name: Required120 | None = None
+    description: Description = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        return reject_nulls(data, nullable=())
 
 
 class CatalogPlacementIn(Schema):

@@ -114,3 +114,29 @@ def assignments_with_progress(person_id: int, *, today: dt.date | None = None) -
         )
         result.append(AssignmentProgress(assignment, progress, tuple(own)))
     return result
+
+
+def matching_words(queryset: QuerySet[Any], search: str, *fields: str) -> QuerySet[Any]:
+    """Rows matching every word of `search` in one of `fields` (case-insensitive)."""
+    for word in search.split():
+        match = Q()
+        for field in fields:
+            match |= Q(**{f"{field}__icontains": word})
+        queryset = queryset.filter(match)
+    return queryset
+
+
+def roster(enrolments: QuerySet[ProgramEnrolment], *, search: str = "", status: str = "") -> QuerySet[ProgramEnrolment]:
+    """Enrolments with their person, by name, matching every word of `search` in the person's name, username or
+    email, and of one status when `status` is one: a session's or a program's roster, on its page and in the API."""
+    rows = matching_words(
+        enrolments.select_related("person"),
+        search,
+        "person__first_name",
+        "person__last_name",
+        "person__username",
+        "person__email",
+    )
+    if status in EnrolmentStatus.values:
+        rows = rows.filter(status=status)
+    return rows.order_by("person__last_name", "person__first_name", "person__username", "pk")

@@ -1,15 +1,17 @@
-"""Forms of the learning plan set-up pages (seed 002): programs and sessions, catalogs, professional groups,
-notifications and the professionals' term."""
+"""Forms of the learning plan set-up pages (seed 002): programs and sessions, their rosters, catalogs, professional
+groups, notifications and the professionals' term."""
 
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from waypoint.curriculum.models import (
     Catalog,
     Curriculum,
     NotificationTemplate,
     Program,
+    ProgramEnrolment,
     ProgramKind,
     Session,
 )
@@ -41,6 +43,34 @@ class SessionForm(ServiceErrors, forms.Form):
     @staticmethod
     def initial_for(session: Session) -> dict[str, Any]:
         return {f: getattr(session, f) for f in SessionForm.base_fields}
+
+
+class CompletionsForm(ServiceErrors, forms.Form):
+    """The roster's checkboxes and its two buttons: the chosen enrolments become completed, or not completed."""
+
+    MARK_COMPLETED = "completed"
+    MARK_NOT_COMPLETED = "not_completed"
+
+    enrolments = forms.ModelMultipleChoiceField(
+        queryset=ProgramEnrolment.objects.none(),
+        required=False,  # choosing nobody is refused by the service, with its own message
+        error_messages={
+            "invalid_choice": "An enrolment chosen (%(value)s) is not on this roster any more; reload the page.",
+            "invalid_pk_value": "“%(pk)s” is not an enrolment.",
+        },
+    )
+    action = forms.ChoiceField(
+        choices=[(MARK_COMPLETED, "Mark completed"), (MARK_NOT_COMPLETED, "Mark not completed")],
+        error_messages={"required": "Choose Mark completed or Mark not completed."},
+    )
+
+    def __init__(self, *args: Any, roster: QuerySet[ProgramEnrolment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["enrolments"].queryset = roster  # type: ignore[attr-defined]
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.cleaned_data["action"] == self.MARK_COMPLETED)
 
 
 class CatalogForm(ServiceErrors, forms.Form):

@@ -238,6 +238,26 @@ urlpatterns = [
         curriculum_setup.session_remove,
         name="curriculum_session_delete",
     ),
+    path(
+        "learning-plans/programs/<int:program_id>/sessions/<int:session_id>/roster/",
+        curriculum_setup.session_roster,
+        name="curriculum_session_roster",
+    ),
+    path(
+        "learning-plans/programs/<int:program_id>/sessions/<int:session_id>/roster.csv",
+        curriculum_setup.session_roster_csv,
+        name="curriculum_session_roster_csv",
+    ),
+    path(
+        "learning-plans/programs/<int:program_id>/roster/",
+        curriculum_setup.program_roster,
+        name="curriculum_program_roster",
+    ),
+    path(
+        "learning-plans/programs/<int:program_id>/roster.csv",
+        curriculum_setup.program_roster_csv,
+        name="curriculum_program_roster_csv",
+    ),
     path("learning-plans/catalogs/", curriculum_setup.catalog_list, name="curriculum_catalog_list"),
     path("learning-plans/catalogs/new/", curriculum_setup.catalog_new, name="curriculum_catalog_new"),
     path("learning-plans/catalogs/<int:catalog_id>/", curriculum_setup.catalog_edit, name="curriculum_catalog"),

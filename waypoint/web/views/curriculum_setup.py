@@ -1,9 +1,11 @@
-"""Learning plan set-up (seed 002): programs and their sessions, catalogs, professional groups and their members,
-notifications (R-CUR-10) and the term professionals see (R-CUR-12).
+"""Learning plan set-up (seed 002): programs and their sessions with their rosters, catalogs, professional groups and
+their members, notifications (R-CUR-10) and the term professionals see (R-CUR-12).
 
 Staff pages, like the rest of learning plan administration: they always say "Learning Plan".
 """
 
+import csv
+from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
@@ -11,10 +13,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from waypoint.core.errors import ApplicationError, NotFound
 from waypoint.curriculum.models import (
@@ -23,6 +27,7 @@ from waypoint.curriculum.models import (
     NotificationKind,
     ProfessionalGroup,
     Program,
+    ProgramEnrolment,
     ProgramKind,
     Session,
 )
@@ -31,6 +36,7 @@ from waypoint.curriculum.notifications import (
     notification_template_list,
     notification_template_update,
 )
+from waypoint.curriculum.selectors import matching_words, roster
 from waypoint.curriculum.services import (
     CatalogValues,
     MembersChange,
@@ -51,11 +57,13 @@ from waypoint.curriculum.services import (
     session_delete,
     session_update,
 )
+from waypoint.curriculum.services.enrolments import enrolments_set_completed
 from waypoint.curriculum.services.groups import group_plans
 from waypoint.curriculum.terms import ADMIN_TERM, TERM_MAX_LENGTH, plan_term, term_update
 from waypoint.web.forms_curriculum import AssignForm
 from waypoint.web.forms_curriculum_setup import (
     CatalogForm,
+    CompletionsForm,
     GroupForm,
     NotificationForm,
     ProgramForm,
@@ -66,16 +74,6 @@ from waypoint.web.views.common import PAGE_SIZE, acting_user, submit, tell_refus
 from waypoint.web.views.curriculum_admin import require_staff_page
 
 SETUP = "web/curriculum/setup/"
-
-
-def _words(queryset: QuerySet[Any], search: str, *fields: str) -> QuerySet[Any]:
-    """Rows matching every word of `search` in one of `fields`."""
-    for word in search.split():
-        match = Q()
-        for field in fields:
-            match |= Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(match)
-    return queryset
 
 
 def _chosen_people(request: HttpRequest) -> QuerySet[Any]:
@@ -107,7 +105,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
     programs = Program.objects.annotate(session_count=Count("sessions")).order_by("name", "pk")
-    programs = _words(programs, search, "name", "code")
+    programs = matching_words(programs, search, "name", "code")
     if kind in ProgramKind.values:
         programs = programs.filter(kind=kind)
     page = Paginator(programs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -152,7 +150,9 @@ def program_edit(request: HttpRequest, program_id: int) -> HttpResponse:
         enrolled=Count("enrolments", filter=~Q(enrolments__status=EnrolmentStatus.CANCELLED))
     ).order_by("starts_at", "pk")
     page = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "program": program, "page": page}
+    # A program's enrolments without a session (e.g. from when it was an activity) have their own roster.
+    unscheduled = 0 if program.kind == ProgramKind.ACTIVITY else program.enrolments.filter(session=None).count()
+    context = {"form": form, "program": program, "page": page, "unscheduled": unscheduled}
     return render(request, SETUP + "program_form.html", context, status=answer)
 
 
@@ -215,6 +215,144 @@ def session_remove(request: HttpRequest, program_id: int, session_id: int) -> Ht
     return render(request, SETUP + "session_delete.html", context, status=answer)
 
 
+# Rosters: who is enrolled in a session, or in an activity, and recording that they completed it (progress counts
+# completed programs, R-CUR-2; the reports follow, R-CUR-11)
+
+
+def _roster(program: Program, session: Session | None) -> QuerySet[ProgramEnrolment]:
+    """A session's enrolments; with no session, the program's enrolments without one (an activity's)."""
+    return ProgramEnrolment.objects.filter(program=program, session=session)
+
+
+def _roster_rows(
+    request: HttpRequest, enrolments: QuerySet[ProgramEnrolment]
+) -> tuple[QuerySet[ProgramEnrolment], str, str]:
+    """The roster as searched (every word in the person's name, username or email) and filtered by status."""
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    status = status if status in EnrolmentStatus.values else ""
+    return roster(enrolments, search=search, status=status), search, status
+
+
+def _completions_message(changed: int, chosen: int, completed: bool) -> str:
+    state = "completed" if completed else "not completed"
+    text = f"Marked {changed} enrolment(s) {state}; Learning Plan progress and reports now count them."
+    if chosen > changed:
+        text += f" {chosen - changed} of those chosen already were {state}."
+    return text
+
+
+def _roster_page(request: HttpRequest, program: Program, session: Session | None) -> HttpResponse:
+    """The roster, searchable and paged; posted, the chosen enrolments are marked completed or not completed in one
+    service call, and the admin comes back to the same page of the roster."""
+    roster = _roster(program, session)
+    form = CompletionsForm(request.POST if request.method == "POST" else None, roster=roster)
+    chosen = len(set(request.POST.getlist("enrolments")))
+    answer = submit(
+        request,
+        form,
+        lambda data: enrolments_set_completed(
+            enrolments=data["enrolments"], completed=form.completed, by=acting_user(request)
+        ),
+        success=lambda changed: _completions_message(changed, chosen, form.completed),
+        to=request.get_full_path(),
+        show_fields=lambda fields: None,  # the refusal's message names the enrolments; nothing to show per field
+    )
+    if isinstance(answer, HttpResponse):
+        return answer
+    rows, search, status = _roster_rows(request, roster)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = roster.aggregate(**{value: Count("pk", filter=Q(status=value)) for value in EnrolmentStatus.values})
+    if session is None:
+        csv_url = reverse("curriculum_program_roster_csv", args=[program.pk])
+    else:
+        csv_url = reverse("curriculum_session_roster_csv", args=[program.pk, session.pk])
+    context = {
+        "program": program,
+        "session": session,
+        "form": form,
+        "page": page,
+        "search": search,
+        "status": status,
+        "statuses": EnrolmentStatus.choices,
+        "counts": [(label, counts[value]) for value, label in EnrolmentStatus.choices],
+        "csv_url": csv_url,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, SETUP + "roster.html", context, status=answer)
+
+
+ROSTER_HEADINGS = ["Person", "Username", "Email", "Status", "Enrolled On", "Completed On"]
+
+
+def _csv_cell(value: str) -> str:
+    """A spreadsheet would run a text cell starting with one of these as a formula."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _roster_csv(request: HttpRequest, program: Program, session: Session | None) -> StreamingHttpResponse:
+    """The roster as searched and filtered on the page, streamed: a large roster never sits in memory at once."""
+    rows, _, _ = _roster_rows(request, _roster(program, session))
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(Echo())
+        yield writer.writerow(ROSTER_HEADINGS)
+        for e in rows.iterator(chunk_size=2000):
+            person = e.person
+            values = [
+                person.get_full_name() or person.get_username(),
+                person.get_username(),
+                person.email,
+                e.get_status_display(),
+                timezone.localdate(e.created_at).isoformat(),
+                timezone.localdate(e.completed_at).isoformat() if e.completed_at else "",
+            ]
+            yield writer.writerow([_csv_cell(v) for v in values])
+
+    name = f"roster-{slugify(program.code) or program.pk}"
+    if session is not None:
+        name += f"-{timezone.localtime(session.starts_at):%Y%m%d-%H%M}"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_roster(request: HttpRequest, program_id: int, session_id: int) -> HttpResponse:
+    """The people enrolled in a session; mark the chosen ones completed or not completed."""
+    require_staff_page(request)
+    program = _program_or_404(program_id)
+    return _roster_page(request, program, _session_or_404(program, session_id))
+
+
+@login_required
+@require_GET
+def session_roster_csv(request: HttpRequest, program_id: int, session_id: int) -> StreamingHttpResponse:
+    require_staff_page(request)
+    program = _program_or_404(program_id)
+    return _roster_csv(request, program, _session_or_404(program, session_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def program_roster(request: HttpRequest, program_id: int) -> HttpResponse:
+    """The people enrolled without a session: an activity's roster."""
+    require_staff_page(request)
+    return _roster_page(request, _program_or_404(program_id), None)
+
+
+@login_required
+@require_GET
+def program_roster_csv(request: HttpRequest, program_id: int) -> StreamingHttpResponse:
+    require_staff_page(request)
+    return _roster_csv(request, _program_or_404(program_id), None)
+
+
 # Catalogs (R-CUR-9)
 
 
@@ -230,7 +368,9 @@ def _catalog_or_404(catalog_id: int) -> Catalog:
 def catalog_list(request: HttpRequest) -> HttpResponse:
     require_staff_page(request)
     search = request.GET.get("q", "").strip()
-    catalogs = _words(Catalog.objects.annotate(plan_count=Count("curricula")).order_by("name", "pk"), search, "name")
+    catalogs = matching_words(
+        Catalog.objects.annotate(plan_count=Count("curricula")).order_by("name", "pk"), search, "name"
+    )
     page = Paginator(catalogs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, SETUP + "catalog_list.html", {"page": page, "search": search})
 
@@ -309,7 +449,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
     require_staff_page(request)
     search = request.GET.get("q", "").strip()
     groups = ProfessionalGroup.objects.annotate(member_count=Count("members")).order_by("name", "pk")
-    page = Paginator(_words(groups, search, "name"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(matching_words(groups, search, "name"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, SETUP + "group_list.html", {"page": page, "search": search})
 
 
@@ -335,7 +475,7 @@ def _people_matching(find: str, group: ProfessionalGroup) -> list[Any]:
     if not find:
         return []
     people = AssignForm.base_fields["people"].queryset.exclude(professional_groups=group)  # type: ignore[attr-defined]
-    people = _words(people, find, "first_name", "last_name", "username", "email")
+    people = matching_words(people, find, "first_name", "last_name", "username", "email")
     return list(people[:PAGE_SIZE])
 
 
@@ -357,7 +497,7 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
         return answer
     search = request.GET.get("q", "").strip()
     find = request.GET.get("find", "").strip()
-    members = _words(
+    members = matching_words(
         group.members.order_by("last_name", "first_name", "pk"), search, "first_name", "last_name", "username", "email"
     )
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
