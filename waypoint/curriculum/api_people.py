@@ -4,11 +4,14 @@
   list assigned and registered users; delete an assignment or a registration; set a person's milestone status.
 - A professional's own registration: start and take the next step, choose in a milestone, Complete; add to or
   remove from My Learning.
+- A professional's own enrolments: enrol in a session or an activity without a registration (where a plan's
+  registration is Disabled), cancel such an enrolment, list their enrolments.
 """
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router
 
@@ -20,6 +23,7 @@ from waypoint.curriculum.models import (
     Milestone,
     ProfessionalGroup,
     Program,
+    ProgramEnrolment,
     Registration,
     RegistrationStatus,
     Session,
@@ -32,6 +36,10 @@ from waypoint.curriculum.schemas_people import (
     ChooseIn,
     MilestoneStatusIn,
     MilestoneStatusOut,
+    MyEnrolmentIn,
+    MyEnrolmentOut,
+    MyEnrolmentPage,
+    MyEnrolmentsFilter,
     RegistrationOut,
     RegistrationPage,
     StepOut,
@@ -44,6 +52,7 @@ from waypoint.curriculum.selectors import (
     registered_users_list,
 )
 from waypoint.curriculum.services import assignments as assigning
+from waypoint.curriculum.services import enrolments as enrolling
 from waypoint.curriculum.services import registrations as registering
 from waypoint.curriculum.services.registrations import Step
 
@@ -258,3 +267,49 @@ def my_learning_remove(request: HttpRequest, curriculum_id: PathId) -> Registrat
     """Remove from My Learning: shows as a cancelled registration (R-CUR-8)."""
     registration = registering.my_learning_remove(curriculum=curriculum_get(curriculum_id), person=acting_user(request))
     return Registration.objects.select_related("person").get(pk=registration.pk)
+
+
+# The caller's own enrolments, made without a registration
+
+
+def _my_enrolments(request: HttpRequest) -> QuerySet[ProgramEnrolment]:
+    return ProgramEnrolment.objects.filter(person_id=acting_user(request).pk).select_related("program", "session")
+
+
+@router.post("/programs/{program_id}/my-enrolments", response={201: MyEnrolmentOut, **ERRORS})
+def my_enrolments_create(request: HttpRequest, program_id: PathId, payload: MyEnrolmentIn) -> tuple[int, Any]:
+    """Enrol in a session of the program (`session_id`), or in an activity (`session_id` null), without a
+    registration: open where the program is linked to a plan whose registration is Disabled. Refused, changing
+    nothing: the session has started or is full, or you are already enrolled in the program (409); a session for an
+    activity, none for a program, another program's session, or a program open only through registration (422)."""
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise NotFound("No such program.")
+    session = None
+    if payload.session_id is not None:
+        session = Session.objects.filter(pk=payload.session_id).first()
+        if session is None:
+            raise NotFound("No such session.")
+    made = enrolling.program_enrol(person=acting_user(request), program=program, session=session)
+    return 201, _my_enrolments(request).get(pk=made.pk)
+
+
+@router.get("/my-enrolments", response={200: MyEnrolmentPage, **ERRORS})
+def my_enrolments_list(request: HttpRequest, filters: Query[MyEnrolmentsFilter]) -> dict[str, Any]:
+    """Your enrolments in programs and activities, however made, newest first; filter by `status`."""
+    rows = _my_enrolments(request)
+    if filters.status is not None:
+        rows = rows.filter(status=filters.status)
+    return paginate(rows.order_by("-created_at", "-pk"), filters)
+
+
+@router.delete("/my-enrolments/{enrolment_id}", response={204: None, **ERRORS})
+def my_enrolments_cancel(request: HttpRequest, enrolment_id: PathId) -> tuple[int, None]:
+    """Cancel an enrolment you made directly whose session has not started. Refused (409) for a completed or
+    cancelled enrolment, one made through a registration (deleting the registration ends those, R-CUR-8), or a
+    started session; someone else's is not found (404)."""
+    enrolment = _my_enrolments(request).filter(pk=enrolment_id).first()
+    if enrolment is None:
+        raise NotFound("You have no such enrolment.")
+    enrolling.enrolment_cancel(person=acting_user(request), enrolment=enrolment)
+    return 204, None

@@ -1,4 +1,5 @@
-"""API shapes of learning-plan assignments, milestone statuses, Manage Users and registration (R-CUR-5…8)."""
+"""API shapes of learning-plan assignments, milestone statuses, Manage Users, registration (R-CUR-5…8), and a
+professional's own enrolments made without a registration."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,7 +10,7 @@ from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
 from waypoint.api.schemas import Id, PageQuery
-from waypoint.curriculum.models import RegistrationStatus
+from waypoint.curriculum.models import EnrolmentStatus, ProgramKind, RegistrationStatus
 from waypoint.plans.schemas import UserRef, user_ref
 
 MAX_PEOPLE_PER_REQUEST = 1000
@@ -163,3 +164,57 @@ class StepOut(Schema):
     registration_status: RegistrationStatus
     milestone_id: int | None
     milestones: list[MilestoneSummaryOut]
+
+
+class MyEnrolmentIn(Schema):
+    session_id: Id | None = Field(
+        default=None, description="The session to enrol in; null for an activity (it has no sessions)."
+    )
+
+
+class MyEnrolmentOut(Schema):
+    id: int
+    program_id: int
+    program_name: str
+    program_kind: ProgramKind
+    session_id: int | None = Field(description="Null for an activity's enrolment.")
+    session_starts_at: dt.datetime | None
+    session_ends_at: dt.datetime | None
+    status: EnrolmentStatus
+    registration_id: int | None = Field(
+        description="The registration it was made through; null when made directly. Only a direct enrolment may be "
+        "cancelled by its owner: one made through a registration ends when the registration is deleted (R-CUR-8)."
+    )
+    enrolled_at: dt.datetime
+    completed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_program_name(obj: Any) -> str:
+        return str(obj.program.name)
+
+    @staticmethod
+    def resolve_program_kind(obj: Any) -> str:
+        return str(obj.program.kind)
+
+    @staticmethod
+    def resolve_session_starts_at(obj: Any) -> dt.datetime | None:
+        return obj.session.starts_at if obj.session_id else None
+
+    @staticmethod
+    def resolve_session_ends_at(obj: Any) -> dt.datetime | None:
+        return obj.session.ends_at if obj.session_id else None
+
+    @staticmethod
+    def resolve_enrolled_at(obj: Any) -> dt.datetime:
+        return obj.created_at
+
+
+class MyEnrolmentPage(Schema):
+    items: list[MyEnrolmentOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class MyEnrolmentsFilter(PageQuery):
+    status: EnrolmentStatus | None = Field(default=None, description="Only enrolments in this status.")

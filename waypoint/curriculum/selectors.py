@@ -140,3 +140,10 @@ def roster(enrolments: QuerySet[ProgramEnrolment], *, search: str = "", status: 
     if status in EnrolmentStatus.values:
         rows = rows.filter(status=status)
     return rows.order_by("person__last_name", "person__first_name", "person__username", "pk")
+
+
+def plans_visible_to(person_id: int) -> QuerySet[Curriculum]:
+    """The plans a professional may open: published in a catalog, assigned to them, or registered in."""
+    return Curriculum.objects.filter(
+        Q(catalogs__isnull=False) | Q(assignments__person_id=person_id) | Q(registrations__person_id=person_id)
+    ).distinct()

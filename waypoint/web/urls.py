@@ -308,4 +308,10 @@ urlpatterns = [
         curriculum_learning.my_learning_toggle,
         name="learning_plan_my_learning",
     ),
+    path("plans/<int:curriculum_id>/enrol/", curriculum_learning.enrol, name="learning_plan_enrol"),
+    path(
+        "plans/<int:curriculum_id>/enrolments/<int:enrolment_id>/cancel/",
+        curriculum_learning.enrolment_cancel_confirm,
+        name="learning_plan_enrolment_cancel",
+    ),
 ]

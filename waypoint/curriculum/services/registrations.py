@@ -146,7 +146,7 @@ def _open_registration(registration: Registration) -> Registration:
     return fresh
 
 
-def _with_room(sessions: "QuerySet[Session]", now: dt.datetime) -> "QuerySet[Session]":
+def sessions_with_room(sessions: "QuerySet[Session]", now: dt.datetime) -> "QuerySet[Session]":
     """Of these sessions, those that have not started and have a place left. The sessions are locked first, so
     that two people cannot take the last place at once (PostgreSQL; SQLite writes one at a time anyway)."""
     list(sessions.select_for_update().values_list("pk", flat=True))
@@ -161,7 +161,7 @@ def _with_room(sessions: "QuerySet[Session]", now: dt.datetime) -> "QuerySet[Ses
 def _first_sessions_with_room(program_ids: Sequence[int], now: dt.datetime) -> dict[int, Session]:
     """The first session with a place left of each of these programs."""
     first: dict[int, Session] = {}
-    for session in _with_room(Session.objects.filter(program_id__in=program_ids), now).order_by(
+    for session in sessions_with_room(Session.objects.filter(program_id__in=program_ids), now).order_by(
         "program_id", "starts_at", "pk"
     ):
         first.setdefault(session.program_id, session)
@@ -319,7 +319,7 @@ def registration_choose(
                     f"{milestone.name} takes its programs in order: enrol in {', '.join(skipped)} first."
                 )
         chosen_sessions = Session.objects.filter(pk__in=[s.pk for s in sessions])
-        with_room = set(_with_room(chosen_sessions, timezone.now()).values_list("pk", flat=True))
+        with_room = set(sessions_with_room(chosen_sessions, timezone.now()).values_list("pk", flat=True))
         unavailable = [str(s) for s in sessions if s.pk not in with_room]
         if unavailable:
             full = "; ".join(unavailable)

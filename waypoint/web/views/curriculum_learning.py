@@ -1,23 +1,28 @@
 """Professionals' learning plan pages (seed 002): dashboard, My Learning, Program Catalog, plan preview and details,
-the registration workflow, Add/Remove to My Learning.
+the registration workflow, Add/Remove to My Learning, and, where a plan's registration is Disabled, enrolling in
+its programs' sessions and activities from the plan's details (and cancelling such an enrolment).
 
 These pages call a learning plan by the renameable term (`{% plan_term %}`, R-CUR-12).
 """
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from waypoint.core.errors import ApplicationError
 from waypoint.curriculum.models import (
     Curriculum,
+    EnrolmentStatus,
     Milestone,
     Program,
     ProgramEnrolment,
@@ -27,7 +32,8 @@ from waypoint.curriculum.models import (
     RegistrationType,
     Session,
 )
-from waypoint.curriculum.selectors import AssignmentProgress, assignments_with_progress
+from waypoint.curriculum.selectors import AssignmentProgress, assignments_with_progress, plans_visible_to
+from waypoint.curriculum.services.enrolments import enrolment_cancel, program_enrol
 from waypoint.curriculum.services.registrations import (
     my_learning_add,
     my_learning_remove,
@@ -42,10 +48,7 @@ OPEN = (RegistrationStatus.STARTED, RegistrationStatus.REGISTERED)
 
 
 def _visible_plans(user: Any) -> Any:
-    """The plans a professional may open: assigned to them, registered in, or published in a catalog."""
-    return Curriculum.objects.filter(
-        Q(catalogs__isnull=False) | Q(assignments__person_id=user.pk) | Q(registrations__person_id=user.pk)
-    ).distinct()
+    return plans_visible_to(user.pk)
 
 
 def _plan_or_404(request: HttpRequest, curriculum_id: int) -> Curriculum:
@@ -100,21 +103,83 @@ def _progress_for(user: Any, plan: Curriculum) -> AssignmentProgress | None:
     return next((a for a in assignments_with_progress(user.pk) if a.assignment.curriculum_id == plan.pk), None)
 
 
+@dataclass(frozen=True)
+class SessionOffer:
+    """A session still to come, with its places left (None: no limit)."""
+
+    session: Session
+    places_left: int | None
+
+    @property
+    def full(self) -> bool:
+        return self.places_left is not None and self.places_left <= 0
+
+
+@dataclass(frozen=True)
+class ProgramOffer:
+    """A linked program as the person sees it: their open enrolment in it, and its sessions to come (shown where the
+    plan's registration is Disabled)."""
+
+    program: Program
+    enrolment: ProgramEnrolment | None
+    sessions: list[SessionOffer]
+    now: dt.datetime
+
+    @property
+    def cancellable(self) -> bool:
+        """A direct enrolment not yet completed whose session (if any) is still to come."""
+        e = self.enrolment
+        return (
+            e is not None
+            and e.status == EnrolmentStatus.ENROLLED
+            and e.registration_id is None
+            and (e.session is None or e.session.starts_at > self.now)
+        )
+
+
+def _sessions_to_come(program_ids: set[int], now: dt.datetime) -> dict[int, list[SessionOffer]]:
+    """The programs' sessions still to come, each with its places left: one query. A place is taken by every
+    enrolment in the session that is not cancelled, as the enrolment services count them."""
+    offers: dict[int, list[SessionOffer]] = {pk: [] for pk in program_ids}
+    taken = Count("enrolments", filter=~Q(enrolments__status=EnrolmentStatus.CANCELLED))
+    for session in (
+        Session.objects.filter(program_id__in=program_ids, starts_at__gt=now)
+        .annotate(taken=taken)
+        .order_by("starts_at", "pk")
+    ):
+        left = None if session.capacity is None else max(session.capacity - session.taken, 0)
+        offers[session.program_id].append(SessionOffer(session, left))
+    return offers
+
+
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, curriculum_id: int) -> HttpResponse:
-    """The plan's preview and details: milestones, their programs, and the person's progress in each."""
+    """The plan's preview and details: milestones, their programs, and the person's progress in each. Where the
+    plan's registration is Disabled, each program's sessions to come, with Enrol and Cancel enrolment."""
     plan = _plan_or_404(request, curriculum_id)
     milestones = list(plan.milestones.order_by("position").prefetch_related("links__program"))
     assigned = _progress_for(request.user, plan)
     progress = {m.milestone_id: m for m in assigned.progress.milestones} if assigned else {}
-    enrolled = set(
-        ProgramEnrolment.objects.filter(
-            person_id=acting_user(request).pk, status__in=("enrolled", "completed")
-        ).values_list("program_id", flat=True)
-    )
+    program_ids = {link.program_id for m in milestones for link in m.links.all()}
+    enrolments = {
+        e.program_id: e
+        for e in ProgramEnrolment.objects.filter(person_id=acting_user(request).pk, program_id__in=program_ids)
+        .exclude(status=EnrolmentStatus.CANCELLED)
+        .select_related("session")
+    }
+    direct = plan.registration_type == RegistrationType.DISABLED
+    now = timezone.now()
+    sessions = _sessions_to_come(program_ids, now) if direct else {}
     rows = [
-        (m, progress.get(m.pk), [(link.program, link.program_id in enrolled) for link in m.links.all()])
+        (
+            m,
+            progress.get(m.pk),
+            [
+                ProgramOffer(link.program, enrolments.get(link.program_id), sessions.get(link.program_id, []), now)
+                for link in m.links.all()
+            ],
+        )
         for m in milestones
     ]
     context = {
@@ -122,10 +187,66 @@ def plan_detail(request: HttpRequest, curriculum_id: int) -> HttpResponse:
         "rows": rows,
         "assigned": assigned,
         "registration": _open_registration(request.user, plan),
-        "may_register": plan.registration_type != RegistrationType.DISABLED,
+        "may_register": not direct,
+        "direct": direct,
         "offers_my_learning": plan.registration_type != RegistrationType.ENFORCED and plan.add_to_my_learning,
     }
     return render(request, "web/curriculum/plan_detail.html", context)
+
+
+@login_required
+@require_POST
+def enrol(request: HttpRequest, curriculum_id: int) -> HttpResponse:
+    """Enrol in a session of a program linked to the plan, or in a linked activity, without a registration."""
+    plan = _plan_or_404(request, curriculum_id)
+    raw_program, raw_session = request.POST.get("program", ""), request.POST.get("session", "")
+    program = (
+        Program.objects.filter(pk=int(raw_program), links__milestone__curriculum=plan).distinct().first()
+        if raw_program.isdigit()
+        else None
+    )
+    if program is None:
+        raise Http404("No such program in this plan.")
+    session = None
+    if raw_session:
+        session = Session.objects.filter(pk=int(raw_session)).first() if raw_session.isdigit() else None
+        if session is None:
+            messages.error(request, "That session no longer exists; choose another.")
+            return redirect("learning_plan", plan.pk)
+    try:
+        made = program_enrol(person=acting_user(request), program=program, session=session)
+    except ApplicationError as e:
+        tell_refusal(request, e)
+    else:
+        when = f" on {date_format(timezone.localtime(made.session.starts_at), 'D j M Y H:i')}" if made.session else ""
+        messages.success(request, f"You are enrolled in {program.name}{when}.")
+    return redirect("learning_plan", plan.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enrolment_cancel_confirm(request: HttpRequest, curriculum_id: int, enrolment_id: int) -> HttpResponse:
+    """Cancel enrolment, in two steps: this page asks, and posting its Yes cancels."""
+    plan = _plan_or_404(request, curriculum_id)
+    enrolment = (
+        ProgramEnrolment.objects.filter(
+            pk=enrolment_id, person_id=acting_user(request).pk, program__links__milestone__curriculum=plan
+        )
+        .select_related("program", "session")
+        .distinct()
+        .first()
+    )
+    if enrolment is None:
+        raise Http404("You have no such enrolment in this plan.")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            enrolment_cancel(person=acting_user(request), enrolment=enrolment)
+        except ApplicationError as e:
+            tell_refusal(request, e)
+        else:
+            messages.success(request, f"Your enrolment in {enrolment.program.name} is cancelled.")
+        return redirect("learning_plan", plan.pk)
+    return render(request, "web/curriculum/enrolment_cancel.html", {"plan": plan, "enrolment": enrolment})
 
 
 @login_required
