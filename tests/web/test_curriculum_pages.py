@@ -273,6 +273,8 @@ def test_reports_render_with_chart_and_downloads(client: Client, admin: object) 
         xlsx = client.get(reverse("curriculum_report_xlsx", args=[report]))
         assert xlsx.status_code == 200
         assert xlsx["Content-Disposition"].endswith('.xlsx"')
+    people = client.get(reverse("curriculum_report", args=["people"]), {"plan": plan.pk}).content.decode()
+    assert "Not Started (0 of 1)" in people  # each milestone's status in words, with its units
 
 
 def test_admin_pages_keep_the_original_term(client: Client, admin: object, renamed: str) -> None:

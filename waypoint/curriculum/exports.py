@@ -13,8 +13,6 @@ from django.http import FileResponse, StreamingHttpResponse
 
 from waypoint.core.xlsx import xlsx_response
 from waypoint.curriculum.reports import (
-    MILESTONE_LABELS,
-    MilestoneProgress,
     PlanRow,
     ReportFilter,
     milestone_columns,
@@ -86,20 +84,6 @@ def highlights_values(row: PlanRow) -> list[Any]:
     ]
 
 
-def _units(value: Decimal) -> str:
-    return f"{value.normalize():f}"
-
-
-def milestone_text(m: MilestoneProgress) -> str:
-    """A milestone's status with its units: "Met (2 of 2)", "Elective (1 done)", "Waived"."""
-    label = MILESTONE_LABELS[m.status]
-    if m.status == "waived":
-        return label
-    if m.units_required is None:
-        return f"{label} ({_units(m.units_done)} done)"
-    return f"{label} ({_units(m.units_done)} of {_units(m.units_required)})"
-
-
 def people_values(row: PlanRow, columns: int) -> list[Any]:
     values: list[Any] = [
         row.person,
@@ -116,7 +100,7 @@ def people_values(row: PlanRow, columns: int) -> list[Any]:
         row.units_required,
     ]
     for m in row.milestones[:columns]:
-        values.extend([m.name, milestone_text(m)])
+        values.extend([m.name, m.summary])
     values.extend([None] * (len(PEOPLE_HEADINGS) + len(MILESTONE_HEADINGS) * columns - len(values)))
     return [_cell(v) for v in values]
 

@@ -72,6 +72,20 @@ class MilestoneProgress:
     units_required: Decimal | None
     due_date: dt.date | None
 
+    @property
+    def summary(self) -> str:
+        """The status with its units: "Met (2 of 2)", "Elective (1 done)", "Waived"."""
+        label = MILESTONE_LABELS[self.status]
+        if self.status == "waived":
+            return label
+        if self.units_required is None:
+            return f"{label} ({_units(self.units_done)} done)"
+        return f"{label} ({_units(self.units_done)} of {_units(self.units_required)})"
+
+
+def _units(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
 
 @dataclass(frozen=True)
 class PlanRow:

@@ -76,7 +76,7 @@ PROGRAMS: tuple[_ProgramSpec, ...] = (
             (-28, 9, 16, "Leeds Training Centre, Room 2", ""),
             (10, 9, 16, "Leeds Training Centre, Room 2", ""),
             (24, 13, 16, "Manchester Hub, Seminar Room", ""),
-            (45, 9, 20, "Online", "https://meet.example.com/safeguarding"),
+            (45, 9, 20, "", "https://meet.example.com/safeguarding"),
         ),
     ),
     _ProgramSpec(
@@ -100,7 +100,7 @@ PROGRAMS: tuple[_ProgramSpec, ...] = (
             (7, 9, 10, "Newcastle Office, Training Suite", ""),
             (21, 9, 10, "Leeds Training Centre, Room 2", ""),
             (35, 13, 10, "Bristol Office, Room 3", ""),
-            (63, 9, None, "Online", "https://meet.example.com/assessment"),
+            (63, 9, None, "", "https://meet.example.com/assessment"),
         ),
     ),
     _ProgramSpec(
@@ -108,7 +108,7 @@ PROGRAMS: tuple[_ProgramSpec, ...] = (
         "Digital Skills for Tutors",
         "Getting the most from the e-portfolio, video calls and online evidence.",
         "1",
-        sessions=((18, 14, 24, "Online", "https://meet.example.com/digital"), (49, 14, 24, "Manchester Hub, Lab", "")),
+        sessions=((18, 14, 24, "", "https://meet.example.com/digital"), (49, 14, 24, "Manchester Hub, Lab", "")),
     ),
     _ProgramSpec(
         "LP-PREVENT-201",
