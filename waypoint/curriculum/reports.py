@@ -2,9 +2,9 @@
 
 Both reports have one row per (plan, person) pair where the person is assigned the plan or has a registration in
 it (R-CUR-8). Their progress is worked out when it changes and kept in `ReportRow` and `ReportMilestone`
-(`waypoint.curriculum.report_rows`, which says how), so a report reads rows: a page is one statement (People by
-Learning Plan one more for the page's milestones), the chart's rows per status one more, and a download one
-statement read a chunk at a time.
+(`waypoint.curriculum.report_rows`, which says how), so a report reads rows: a page is two statements, its rows
+and their number (People by Learning Plan one more for the page's milestones; with the chart, its rows per status
+give the number), and a download one statement read a chunk at a time.
 
 What depends on the day or is only shown is read here: the status is Completed (every required milestone met or
 waived), else Overdue (the due date, the assignment's or the plan's, has passed), else In Progress (any unit done or
@@ -265,14 +265,14 @@ def status_counts(flt: ReportFilter) -> dict[str, int]:
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
-def _page_rows(flt: ReportFilter, page: int, page_size: int) -> tuple[list[PlanRow], int | None]:
-    """One page of rows in order, and the number of rows in all (None when the page is past the end)."""
+def _page_rows(flt: ReportFilter, page: int, page_size: int) -> list[PlanRow]:
+    """One page of rows in order. The number of rows is counted apart: a count over every row would make the
+    page's statement join every row's assignment and group, where the page needs only its own."""
     rows, params = _filtered(flt)
-    sql = f"SELECT {ROW_COLUMNS}, COUNT(*) OVER () FROM ({rows}) q ORDER BY {ORDER} LIMIT %s OFFSET %s"
+    sql = f"SELECT {ROW_COLUMNS} FROM ({rows}) q ORDER BY {ORDER} LIMIT %s OFFSET %s"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, page_size, (page - 1) * page_size])
-        found = cursor.fetchall()
-    return [_row(values) for values in found], (int(found[0][16]) if found else None)
+        return [_row(values) for values in cursor.fetchall()]
 
 
 def _count(flt: ReportFilter) -> int:
@@ -305,10 +305,14 @@ def _milestones_of(rows: list[PlanRow]) -> dict[tuple[int, int], tuple[Milestone
 
 
 def _page(flt: ReportFilter, page: int, page_size: int, *, detailed: bool, chart: bool) -> ReportPage:
-    rows, count = _page_rows(flt, page, page_size)
+    rows = _page_rows(flt, page, page_size)
     counts = status_counts(flt) if chart else None
-    if count is None:
-        count = (counts.get(flt.status, 0) if flt.status else sum(counts.values())) if counts else _count(flt)
+    if counts is None:
+        count = _count(flt)
+    elif flt.status:
+        count = counts.get(flt.status, 0)
+    else:
+        count = sum(counts.values())
     if detailed:
         milestones = _milestones_of(rows)
         rows = [_with_milestones(r, milestones.get((r.plan_id, r.person_id), ())) for r in rows]
