@@ -11,7 +11,12 @@ from django.contrib.auth.models import AbstractUser
 from openpyxl import load_workbook
 
 from tests.curriculum import factories as cf
-from waypoint.curriculum.exports import HIGHLIGHTS_HEADINGS, csv_response, people_headings, report_xlsx_response
+from waypoint.curriculum.exports import (
+    HIGHLIGHTS_HEADINGS,
+    people_headings,
+    report_csv_response,
+    report_xlsx_response,
+)
 from waypoint.curriculum.models import (
     Assignment,
     Curriculum,
@@ -243,7 +248,7 @@ def test_csv_download_holds_every_row_with_the_learning_plan_heading_r_cur_11(
     assign(made, person)
     completed(person, *programs[0])
 
-    lines = list(csv.reader(io.StringIO(_content(csv_response("status-highlights", flt(), "x")).decode())))
+    lines = list(csv.reader(io.StringIO(_content(report_csv_response("status-highlights", flt(), "x")).decode())))
 
     assert lines[0] == HIGHLIGHTS_HEADINGS
     assert lines[0][0] == "Learning Plan"

@@ -1,6 +1,5 @@
 """The Attainments (PLR) grid as CSV or Excel (R-PLR-5): the grid's columns, any number of rows, streamed."""
 
-import csv
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 
 from waypoint.attainments.models import PlrRow
+from waypoint.core.csv_stream import csv_response
 from waypoint.core.xlsx import xlsx_response
 
 # (column, heading) in the grid's order: learner identity, the learning event, then the four codes.
@@ -62,21 +62,8 @@ def export_rows(rows: QuerySet[PlrRow]) -> Iterator[list[Any]]:
         yield [_cell(v) for v in values]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def rows_csv_response(rows: QuerySet[PlrRow], filename: str) -> StreamingHttpResponse:
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(HEADINGS)
-        for values in export_rows(rows):
-            yield writer.writerow(values)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    return csv_response(filename=filename, headings=HEADINGS, rows=export_rows(rows))
 
 
 def rows_xlsx_response(rows: QuerySet[PlrRow], filename: str) -> FileResponse:

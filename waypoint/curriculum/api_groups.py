@@ -8,7 +8,7 @@ plans assigned through the group, and a member removed keeps their plans, mainta
 from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import AfterValidator, Field, StringConstraints
@@ -18,6 +18,7 @@ from waypoint.api.schemas import ERRORS, Id, PageQuery, PathId, Required120, pag
 from waypoint.core.errors import NotFound, ValidationFailed
 from waypoint.curriculum import services
 from waypoint.curriculum.models import ProfessionalGroup
+from waypoint.curriculum.selectors import matching_words
 from waypoint.curriculum.services.groups import group_plans
 
 router = Router(tags=["learning plans"])
@@ -139,18 +140,9 @@ def _people(person_ids: list[int]) -> QuerySet[Any]:
     return people
 
 
-def _words(queryset: QuerySet[Any], search: str, *fields: str) -> QuerySet[Any]:
-    for word in search.split():
-        match = Q()
-        for field in fields:
-            match |= Q(**{f"{field}__icontains": word})
-        queryset = queryset.filter(match)
-    return queryset
-
-
 @router.get("/professional-groups", response={200: GroupPage, **ERRORS})
 def groups_list(request: HttpRequest, filters: Query[GroupFilter]) -> dict[str, object]:
-    return paginate(_words(_groups(), filters.search, "name"), filters)
+    return paginate(matching_words(_groups(), filters.search, "name"), filters)
 
 
 @router.post("/professional-groups", response={201: GroupOut, **ERRORS})
@@ -180,7 +172,7 @@ def groups_delete(request: HttpRequest, group_id: PathId) -> dict[str, int]:
 @router.get("/professional-groups/{group_id}/members", response={200: MemberPage, **ERRORS})
 def members_list(request: HttpRequest, group_id: PathId, filters: Query[MemberFilter]) -> dict[str, object]:
     members = _group(group_id).members.order_by("last_name", "first_name", "pk")
-    return paginate(_words(members, filters.search, "first_name", "last_name", "username", "email"), filters)
+    return paginate(matching_words(members, filters.search, "first_name", "last_name", "username", "email"), filters)
 
 
 @router.post("/professional-groups/{group_id}/members", response={200: MembersAddedOut, **ERRORS})

@@ -10,7 +10,7 @@ from ninja import Query, Router
 
 from waypoint.api.auth import acting_user
 from waypoint.api.schemas import ERRORS, PathId
-from waypoint.curriculum.exports import csv_response, report_xlsx_response
+from waypoint.curriculum.exports import report_csv_response, report_xlsx_response
 from waypoint.curriculum.models import NotificationTemplate
 from waypoint.curriculum.notifications import (
     assignment_notifications_send,
@@ -70,7 +70,7 @@ def report_status_highlights(request: HttpRequest, query: Query[ReportPageQuery]
 @router.get("/learning-plans/reports/status-highlights.csv", response={200: None, **ERRORS})
 def report_status_highlights_csv(request: HttpRequest, query: Query[ReportFilterQuery]) -> StreamingHttpResponse:
     """Every row of Learning Plan Status Highlights with the same filters, as CSV (streamed)."""
-    return csv_response("status-highlights", query.report_filter(), HIGHLIGHTS)
+    return report_csv_response("status-highlights", query.report_filter(), HIGHLIGHTS)
 
 
 @router.get("/learning-plans/reports/status-highlights.xlsx", response={200: None, **ERRORS})
@@ -91,7 +91,7 @@ def report_people(request: HttpRequest, query: Query[ReportPageQuery]) -> dict[s
 @router.get("/learning-plans/reports/people.csv", response={200: None, **ERRORS})
 def report_people_csv(request: HttpRequest, query: Query[ReportFilterQuery]) -> StreamingHttpResponse:
     """Every row of People by Learning Plan, four columns per milestone, as CSV (streamed)."""
-    return csv_response("people", query.report_filter(), PEOPLE)
+    return report_csv_response("people", query.report_filter(), PEOPLE)
 
 
 @router.get("/learning-plans/reports/people.xlsx", response={200: None, **ERRORS})

@@ -3,14 +3,13 @@
 Headings say "Learning Plan" whatever professionals' pages call it (R-CUR-12).
 """
 
-import csv
-import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
 
+from waypoint.core.csv_stream import csv_response
 from waypoint.core.xlsx import xlsx_response
 from waypoint.curriculum.reports import (
     PlanRow,
@@ -117,27 +116,9 @@ def report_table(report: str, flt: ReportFilter) -> tuple[list[str], Iterator[li
     return HIGHLIGHTS_HEADINGS, (highlights_values(r) for r in status_highlights_all(flt))
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _text(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def csv_response(report: str, flt: ReportFilter, filename: str) -> StreamingHttpResponse:
+def report_csv_response(report: str, flt: ReportFilter, filename: str) -> StreamingHttpResponse:
     headings, rows = report_table(report, flt)
-
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(headings)
-        for values in rows:
-            yield writer.writerow([_text(v) for v in values])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    return csv_response(filename=filename, headings=headings, rows=rows)
 
 
 def report_xlsx_response(report: str, flt: ReportFilter, filename: str, sheet_title: str) -> FileResponse:

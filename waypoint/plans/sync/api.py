@@ -6,8 +6,7 @@ R-PLUS-1…4). Every endpoint refuses (403) an admin who holds none of the permi
 (R-SYNC-1), then answers 404 for a learner or a run the admin may not see.
 """
 
-import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db.models import QuerySet
@@ -16,6 +15,7 @@ from ninja import Query, Router
 
 from waypoint.api.auth import acting_user, uses_session
 from waypoint.api.schemas import ERRORS, PageQuery, PathId, paginate, plain
+from waypoint.core.csv_stream import csv_response
 from waypoint.core.errors import Conflict
 from waypoint.people.models import Group
 from waypoint.people.schemas import Ref
@@ -210,16 +210,6 @@ def sync_runs_learners(request: HttpRequest, run_id: PathId, query: Query[Outcom
     return {"items": page.items, "count": page.count, "page": query.page, "page_size": query.page_size}
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: str) -> str:
-    """A spreadsheet would run a cell starting with one of these as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @router.get("/sync-runs/{run_id}/learners.csv", response={200: None, **ERRORS})
 def sync_runs_learners_csv(request: HttpRequest, run_id: PathId, query: Query[OutcomeFilter]) -> StreamingHttpResponse:
     """The learner lists as CSV, streamed: `?synchronised=false` is the not-synchronised list with reasons."""
@@ -228,26 +218,20 @@ def sync_runs_learners_csv(request: HttpRequest, run_id: PathId, query: Query[Ou
         run, row_id=query.component, synchronised=query.synchronised, learner_id=query.learner
     )
 
-    def lines() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(["Learner", "ULN", "Programme status", "Component", "Action", "Synchronised", "Reason"])
-        for item in outcomes:
-            reason = outcome_reason(item)
-            yield writer.writerow(
-                [
-                    _cell(item.learner.full_name),
-                    item.learner.uln,
-                    programme_status_label(item.programme_status),
-                    _cell(item.row.name),
-                    item.decision.action,
-                    "no" if reason else "yes",
-                    reason.message if reason else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="sync-run-{run.pk}-learners.csv"'
-    return response
+    rows = (
+        [
+            item.learner.full_name,
+            item.learner.uln,
+            programme_status_label(item.programme_status),
+            item.row.name,
+            item.decision.action,
+            "no" if (reason := outcome_reason(item)) else "yes",
+            reason.message if reason else "",
+        ]
+        for item in outcomes
+    )
+    headings = ["Learner", "ULN", "Programme status", "Component", "Action", "Synchronised", "Reason"]
+    return csv_response(filename=f"sync-run-{run.pk}-learners", headings=headings, rows=rows)
 
 
 @router.post("/sync-runs/{run_id}/confirm", response={200: SyncRunOut, 202: SyncRunOut, **ERRORS})

@@ -631,5 +631,5 @@ def report_download(request: HttpRequest, report: str, kind: str) -> HttpRespons
     flt = _report_filter(request)
     filename = title.lower().replace(" ", "-")
     if kind == "csv":
-        return exports.csv_response(report, flt, filename)
+        return exports.report_csv_response(report, flt, filename)
     return exports.report_xlsx_response(report, flt, filename, title)

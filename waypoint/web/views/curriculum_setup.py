@@ -4,8 +4,6 @@ their members, notifications (R-CUR-10) and the term professionals see (R-CUR-12
 Staff pages, like the rest of learning plan administration: they always say "Learning Plan".
 """
 
-import csv
-from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from waypoint.core.csv_stream import csv_response
 from waypoint.core.errors import ApplicationError, NotFound
 from waypoint.curriculum.models import (
     Catalog,
@@ -285,40 +284,25 @@ def _roster_page(request: HttpRequest, program: Program, session: Session | None
 ROSTER_HEADINGS = ["Person", "Username", "Email", "Status", "Enrolled On", "Completed On"]
 
 
-def _csv_cell(value: str) -> str:
-    """A spreadsheet would run a text cell starting with one of these as a formula."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _roster_csv(request: HttpRequest, program: Program, session: Session | None) -> StreamingHttpResponse:
     """The roster as searched and filtered on the page, streamed: a large roster never sits in memory at once."""
     rows, _, _ = _roster_rows(request, _roster(program, session))
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    def lines() -> Iterator[str]:
-        writer = csv.writer(Echo())
-        yield writer.writerow(ROSTER_HEADINGS)
-        for e in rows.iterator(chunk_size=2000):
-            person = e.person
-            values = [
-                person.get_full_name() or person.get_username(),
-                person.get_username(),
-                person.email,
-                e.get_status_display(),
-                timezone.localdate(e.created_at).isoformat(),
-                timezone.localdate(e.completed_at).isoformat() if e.completed_at else "",
-            ]
-            yield writer.writerow([_csv_cell(v) for v in values])
-
+    lines = (
+        [
+            e.person.get_full_name() or e.person.get_username(),
+            e.person.get_username(),
+            e.person.email,
+            e.get_status_display(),
+            timezone.localdate(e.created_at),
+            timezone.localdate(e.completed_at) if e.completed_at else None,
+        ]
+        for e in rows.iterator(chunk_size=2000)
+    )
     name = f"roster-{slugify(program.code) or program.pk}"
     if session is not None:
         name += f"-{timezone.localtime(session.starts_at):%Y%m%d-%H%M}"
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return csv_response(filename=name, headings=ROSTER_HEADINGS, rows=lines)
 
 
 @login_required

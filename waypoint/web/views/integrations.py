@@ -8,9 +8,7 @@ reloads once the counts move on. The learner's record has the same table for tha
 registrations and the offer to register a manual one on its programme's connection (R-EPA-9).
 """
 
-import csv
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +24,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from waypoint.core.csv_stream import csv_response
 from waypoint.core.errors import ApplicationError, NotFound
 from waypoint.core.models import OutboxMessage, OutboxSource, OutboxStatus
 from waypoint.epa.delivery import outbox_retry
@@ -236,60 +235,49 @@ def integration_log_export(request: HttpRequest) -> StreamingHttpResponse:
     filters = LogFilter.parse(request.GET)
     found = _with_uln(_in_tab(_matching(request.user, filters), filters.tab))
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    def rows() -> Iterator[str]:
-        writer = csv.writer(Echo())
-        yield writer.writerow(
-            [
-                "Id",
-                "Recorded at",
-                "Learner id",
-                "Learner",
-                "ULN",
-                "Registration",
-                "Kind",
-                "What changed",
-                "Changed fields",
-                "Source",
-                "Status",
-                "Attempts",
-                "Next attempt at",
-                "Sent at",
-                "Sent with",
-                "Last error",
-                "Idempotency key",
-            ]
-        )
-        for m in found.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    m.pk,
-                    _stamp(m.created_at),
-                    m.learner_id or "",
-                    m.learner_name or "",  # type: ignore[attr-defined]
-                    m.learner_uln or "",  # type: ignore[attr-defined]
-                    m.key,
-                    kind_label(m.kind),
-                    m.reason,
-                    "; ".join(changed_label(f) for f in (m.changed or [])),
-                    m.get_source_display(),
-                    m.get_status_display(),
-                    m.attempts,
-                    _stamp(m.next_attempt_at) if m.status in WAITING else "",
-                    _stamp(m.sent_at),
-                    m.coalesced_into or "",
-                    m.last_error,
-                    m.idempotency_key,
-                ]
-            )
-
+    rows = (
+        [
+            m.pk,
+            _stamp(m.created_at),
+            m.learner_id or "",
+            m.learner_name or "",  # type: ignore[attr-defined]
+            m.learner_uln or "",  # type: ignore[attr-defined]
+            m.key,
+            kind_label(m.kind),
+            m.reason,
+            "; ".join(changed_label(f) for f in (m.changed or [])),
+            m.get_source_display(),
+            m.get_status_display(),
+            m.attempts,
+            _stamp(m.next_attempt_at) if m.status in WAITING else "",
+            _stamp(m.sent_at),
+            m.coalesced_into or "",
+            m.last_error,
+            m.idempotency_key,
+        ]
+        for m in found.iterator(chunk_size=2000)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="epa-integration-log-{stamp}.csv"'
-    return response
+    headings = [
+        "Id",
+        "Recorded at",
+        "Learner id",
+        "Learner",
+        "ULN",
+        "Registration",
+        "Kind",
+        "What changed",
+        "Changed fields",
+        "Source",
+        "Status",
+        "Attempts",
+        "Next attempt at",
+        "Sent at",
+        "Sent with",
+        "Last error",
+        "Idempotency key",
+    ]
+    return csv_response(filename=f"epa-integration-log-{stamp}", headings=headings, rows=rows)
 
 
 def _stamp(value: Any) -> str:

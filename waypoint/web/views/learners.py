@@ -1,6 +1,5 @@
 """The learner grid, its CSV export, the learner record and its journal."""
 
-import csv
 from collections.abc import Iterator
 from itertools import groupby
 from typing import Any
@@ -12,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from waypoint.attainments.selectors import attainments_of
+from waypoint.core.csv_stream import csv_response
 from waypoint.people.access import staff_perms
 from waypoint.people.selectors import learner_list_for
 from waypoint.plans.journal import EDITABLE_FIELDS
@@ -47,36 +47,25 @@ def learner_export(request: HttpRequest) -> StreamingHttpResponse:
     form = LearnerFilterForm(request.GET or None)
     learners = with_enrolments(learner_list_for(request.user, **form.filters()))
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    def rows() -> Iterator[str]:
-        writer = csv.writer(Echo())
-        yield writer.writerow(
-            ["Id", "First name", "Surname", "ULN", "Email", "Employer", "Tutor", "Programmes", "Statuses"]
-        )
+    def rows() -> Iterator[list[object]]:
         for learner in learners.iterator(chunk_size=2000):
             enrolments = list(learner.enrolments.all())
             tutor = learner.tutor
-            yield writer.writerow(
-                [
-                    learner.pk,
-                    learner.first_name,
-                    learner.surname,
-                    learner.uln,
-                    learner.email,
-                    learner.employer.name if learner.employer else "",
-                    (tutor.get_full_name() or tutor.get_username()) if tutor else "",
-                    "; ".join(e.programme.name for e in enrolments),
-                    "; ".join(e.get_status_display() for e in enrolments),
-                ]
-            )
+            yield [
+                learner.pk,
+                learner.first_name,
+                learner.surname,
+                learner.uln,
+                learner.email,
+                learner.employer.name if learner.employer else "",
+                (tutor.get_full_name() or tutor.get_username()) if tutor else "",
+                "; ".join(e.programme.name for e in enrolments),
+                "; ".join(e.get_status_display() for e in enrolments),
+            ]
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="learners-{stamp}.csv"'
-    return response
+    headings = ["Id", "First name", "Surname", "ULN", "Email", "Employer", "Tutor", "Programmes", "Statuses"]
+    return csv_response(filename=f"learners-{stamp}", headings=headings, rows=rows())
 
 
 @login_required
