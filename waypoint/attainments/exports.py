@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 
 from waypoint.attainments.models import PlrRow
-from waypoint.core.csv_stream import csv_response
+from waypoint.core.csv_stream import csv_response, formula_safe
 from waypoint.core.xlsx import xlsx_response
 
 # (column, heading) in the grid's order: learner identity, the learning event, then the four codes.
@@ -51,9 +51,7 @@ def _cell(value: Any) -> Any:
     """A spreadsheet would run a text cell starting with one of these as a formula."""
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return f"'{value}"
-    return value
+    return formula_safe(value)
 
 
 def export_rows(rows: QuerySet[PlrRow]) -> Iterator[list[Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
 
-from waypoint.core.csv_stream import csv_response
+from waypoint.core.csv_stream import csv_response, formula_safe
 from waypoint.core.xlsx import xlsx_response
 from waypoint.curriculum.reports import (
     PlanRow,
@@ -58,9 +58,7 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return f"'{value}"
-    return value
+    return formula_safe(value)
 
 
 def highlights_values(row: PlanRow) -> list[Any]:

@@ -30,9 +30,11 @@ from django.db.models import QuerySet
 
 from waypoint.curriculum.models import (
     Assignment,
+    Curriculum,
     Milestone,
     MilestoneProgram,
     MilestoneStatus,
+    ProfessionalGroup,
     Program,
     ProgramEnrolment,
     Registration,
@@ -44,7 +46,11 @@ People = Collection[int] | QuerySet[Any]
 
 
 def tables() -> dict[str, str]:
+    """The tables the report rows are worked out from and read with, by short name."""
     return {
+        "plan": Curriculum._meta.db_table,
+        "group": ProfessionalGroup._meta.db_table,
+        "members": ProfessionalGroup.members.through._meta.db_table,
         "assignment": Assignment._meta.db_table,
         "registration": Registration._meta.db_table,
         "milestone": Milestone._meta.db_table,

@@ -21,19 +21,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from waypoint.curriculum.models import (
-    Assignment,
-    Curriculum,
     Milestone,
-    ProfessionalGroup,
-    ReportMilestone,
-    ReportRow,
 )
+from waypoint.curriculum.report_rows import tables
 
 STATUSES: dict[str, str] = {
     "not_started": "Not Started",
@@ -142,23 +137,9 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def _tables() -> dict[str, str]:
-    user = get_user_model()
-    return {
-        "row": ReportRow._meta.db_table,
-        "row_milestone": ReportMilestone._meta.db_table,
-        "assignment": Assignment._meta.db_table,
-        "milestone": Milestone._meta.db_table,
-        "plan": Curriculum._meta.db_table,
-        "user": user._meta.db_table,
-        "group": ProfessionalGroup._meta.db_table,
-        "members": ProfessionalGroup.members.through._meta.db_table,
-    }
-
-
 def _rows(flt: ReportFilter) -> tuple[str, list[Any]]:
     """A SELECT of the report's rows, filtered except by status, with their status for `flt.today`."""
-    t = _tables()
+    t = tables()
     where: list[str] = ["1 = 1"]
     params: list[Any] = [flt.today]
     if flt.plan is not None:
@@ -286,7 +267,7 @@ def _milestones_of(rows: list[PlanRow]) -> dict[tuple[int, int], tuple[Milestone
     """The milestones of these rows, in one statement."""
     if not rows:
         return {}
-    t = _tables()
+    t = tables()
     plans = sorted({r.plan_id for r in rows})
     people = sorted({r.person_id for r in rows})
     sql = (
@@ -352,7 +333,7 @@ def status_highlights_all(flt: ReportFilter) -> Iterator[PlanRow]:
 
 def people_by_plan_all(flt: ReportFilter) -> Iterator[PlanRow]:
     """Every row with its milestones: one statement joining rows to their milestones, grouped as read."""
-    t = _tables()
+    t = tables()
     rows, params = _filtered(flt)
     qualified = ", ".join(f"q.{c.strip()}" for c in ROW_COLUMNS.split(","))
     sql = (
